@@ -1,0 +1,19 @@
+/** Three projects: unit specs beside the code, library integration specs on real Redis, and e2e specs. */
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@wbot/redis-cache$': '<rootDir>/libs/redis-cache/src',
+    '^@wbot/redis-cache/client$': '<rootDir>/libs/redis-cache/src/client',
+  },
+  rootDir: __dirname,
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/redis-cache/src/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/libs/redis-cache/test/**/*.spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

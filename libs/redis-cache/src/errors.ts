@@ -1,0 +1,28 @@
+/**
+ * Thrown (as a rejection) when a caller passes a bad argument. This is a programmer
+ * error, so unlike Redis failures it is never swallowed.
+ */
+export class RedisCacheInputError extends TypeError {
+  override readonly name = 'RedisCacheInputError';
+
+  constructor(
+    /** The argument at fault, e.g. `userId` or `embedding[3]`. */
+    readonly argument: string,
+    problem: string,
+  ) {
+    super(`${argument} ${problem}`);
+  }
+}
+
+/** Thrown at module creation when an option is invalid; the app does not start. */
+export class RedisCacheConfigError extends Error {
+  override readonly name = 'RedisCacheConfigError';
+
+  constructor(
+    /** The option at fault, e.g. `embeddings.maxEntriesPerUser`. */
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`Invalid @wbot/redis-cache option ${option}: ${problem}`);
+  }
+}

@@ -1,0 +1,29 @@
+export { RedisCacheModule } from './redis-cache.module';
+export { REDIS_CACHE_OPTIONS } from './redis-cache.constants';
+export { EmbeddingCacheService } from './embedding-cache.service';
+export type { ComputeEmbeddings, EmbeddingEntry, EmbeddingReadOptions } from './embedding-cache.service';
+export { MessageCacheService } from './message-cache.service';
+export { MessageCacheClient } from './message-cache.client';
+export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './message-cache.client';
+export { RedisCacheHealthIndicator } from './health/redis-cache.health';
+export type { RedisCacheConnection } from './health/redis-cache.health';
+export { RedisCacheInputError, RedisCacheConfigError } from './errors';
+export { createCacheRedis } from './create-cache-redis';
+export {
+  DEFAULT_CONNECTION_NAMES,
+  DEFAULT_DEADLINE_MS,
+  EMBEDDING_DEFAULTS,
+  FAIL_FAST_REDIS_OPTIONS,
+  MESSAGE_DEFAULTS,
+} from './defaults';
+export type { EmbeddingCacheStats, MessageCacheStats } from './cache-stats';
+export type { CacheLogger } from './cache-logger';
+export type { Precision } from './keys';
+export type {
+  CacheRuntimeOptions,
+  EmbeddingCacheOptions,
+  MessageCacheOptions,
+  RedisCacheModuleOptions,
+  RedisConnectionOptions,
+  ResolvedRedisCacheOptions,
+} from './redis-cache-options.interface';

@@ -1,0 +1,125 @@
+import {
+  DEFAULT_CONNECTION_NAMES,
+  DEFAULT_DEADLINE_MS,
+  EMBEDDING_DEFAULTS,
+  FAIL_FAST_REDIS_OPTIONS,
+  MESSAGE_DEFAULTS,
+} from './defaults';
+import { RedisCacheConfigError } from './errors';
+import type {
+  EmbeddingCacheOptions,
+  MessageCacheOptions,
+  RedisCacheModuleOptions,
+  RedisConnectionOptions,
+  ResolvedConnectionOptions,
+  ResolvedEmbeddingOptions,
+  ResolvedMessageOptions,
+  ResolvedRedisCacheOptions,
+} from './redis-cache-options.interface';
+
+/**
+ * Options are checked once, here, when the module or a client is created; the
+ * services receive them complete and typed and never check them again.
+ */
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function section(value: unknown, option: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw new RedisCacheConfigError(option, 'must be an object');
+  return value;
+}
+
+function integer(value: unknown, option: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new RedisCacheConfigError(option, `must be an integer >= ${min} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+const NAMESPACE = /^[A-Za-z0-9._:/-]{1,128}$/;
+
+export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefined): ResolvedEmbeddingOptions {
+  const raw = section(options, 'embeddings');
+  const namespace = raw.namespace ?? EMBEDDING_DEFAULTS.namespace;
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+    throw new RedisCacheConfigError('embeddings.namespace', `must match ${NAMESPACE}`);
+  }
+  const precision = raw.precision ?? EMBEDDING_DEFAULTS.precision;
+  if (precision !== 'float32' && precision !== 'float64') {
+    throw new RedisCacheConfigError('embeddings.precision', "must be 'float32' or 'float64'");
+  }
+  const hashSecret = raw.hashSecret;
+  if (hashSecret !== undefined && (typeof hashSecret !== 'string' || hashSecret.length === 0)) {
+    throw new RedisCacheConfigError('embeddings.hashSecret', 'must be a non-empty string');
+  }
+  return {
+    maxEntriesPerUser: integer(raw.maxEntriesPerUser, 'embeddings.maxEntriesPerUser', EMBEDDING_DEFAULTS.maxEntriesPerUser),
+    ttlSeconds: integer(raw.ttlSeconds, 'embeddings.ttlSeconds', EMBEDDING_DEFAULTS.ttlSeconds),
+    namespace,
+    precision,
+    hashSecret,
+    maxDimensions: integer(raw.maxDimensions, 'embeddings.maxDimensions', EMBEDDING_DEFAULTS.maxDimensions),
+    maxBatchSize: integer(raw.maxBatchSize, 'embeddings.maxBatchSize', EMBEDDING_DEFAULTS.maxBatchSize),
+  };
+}
+
+export function resolveMessageOptions(options: MessageCacheOptions | undefined): ResolvedMessageOptions {
+  const raw = section(options, 'messages');
+  const resolved = {
+    maxCachedMessages: integer(raw.maxCachedMessages, 'messages.maxCachedMessages', MESSAGE_DEFAULTS.maxCachedMessages),
+    ttlSeconds: integer(raw.ttlSeconds, 'messages.ttlSeconds', MESSAGE_DEFAULTS.ttlSeconds),
+    maxMessageBytes: integer(raw.maxMessageBytes, 'messages.maxMessageBytes', MESSAGE_DEFAULTS.maxMessageBytes),
+    maxMessagesPerCall: integer(raw.maxMessagesPerCall, 'messages.maxMessagesPerCall', MESSAGE_DEFAULTS.maxMessagesPerCall),
+    leaseTtlMs: integer(raw.leaseTtlMs, 'messages.leaseTtlMs', MESSAGE_DEFAULTS.leaseTtlMs),
+    buckets: integer(raw.buckets, 'messages.buckets', MESSAGE_DEFAULTS.buckets),
+  };
+  if (resolved.buckets > resolved.maxCachedMessages) {
+    throw new RedisCacheConfigError('messages.buckets', 'must not exceed messages.maxCachedMessages');
+  }
+  return resolved;
+}
+
+export function resolveDeadline(value: unknown): number {
+  return integer(value, 'deadlineMs', DEFAULT_DEADLINE_MS);
+}
+
+function resolveConnection(value: unknown, name: 'local' | 'shared'): ResolvedConnectionOptions {
+  const option = `connections.${name}`;
+  if (!isRecord(value)) throw new RedisCacheConfigError(option, 'must be an object with a url or ioredis options');
+  const raw = value as RedisConnectionOptions;
+  if (raw.url !== undefined) {
+    if (typeof raw.url !== 'string' || !/^rediss?:\/\/./.test(raw.url)) {
+      throw new RedisCacheConfigError(`${option}.url`, 'must be a redis:// or rediss:// URL');
+    }
+    try {
+      new URL(raw.url);
+    } catch {
+      throw new RedisCacheConfigError(`${option}.url`, 'is not a valid URL');
+    }
+  }
+  const namespace = raw.namespace ?? DEFAULT_CONNECTION_NAMES[name];
+  if (typeof namespace !== 'string' || namespace.length === 0) {
+    throw new RedisCacheConfigError(`${option}.namespace`, 'must be a non-empty string');
+  }
+  return { ...FAIL_FAST_REDIS_OPTIONS, ...raw, namespace };
+}
+
+export function resolveModuleOptions(options: RedisCacheModuleOptions): ResolvedRedisCacheOptions {
+  if (!isRecord(options)) throw new RedisCacheConfigError('options', 'must be an object');
+  const connections = section(options.connections, 'connections');
+  const local = resolveConnection(connections.local, 'local');
+  const shared = resolveConnection(connections.shared, 'shared');
+  if (local.namespace === shared.namespace) {
+    throw new RedisCacheConfigError('connections.shared.namespace', `must differ from the local one ("${local.namespace}")`);
+  }
+  return {
+    connections: { local, shared },
+    embeddings: resolveEmbeddingOptions(options.embeddings),
+    messages: resolveMessageOptions(options.messages),
+    deadlineMs: resolveDeadline(options.deadlineMs),
+  };
+}

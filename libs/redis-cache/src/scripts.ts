@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The Lua scripts, each assembled once from its `.lua` file and the shared
+ * preludes under `scripts/lib/`, and registered on a client with ioredis
+ * `defineCommand`, which sends EVALSHA and falls back to EVAL on NOSCRIPT
+ * (after a restart or a failover).
+ */
+const EMBEDDING = ['lib/clock.lua', 'lib/embedding-index.lua'];
+const MESSAGE = ['lib/clock.lua', 'lib/message-budget.lua'];
+
+const DEFINITIONS = {
+  embeddingGet: { keys: 2, files: [...EMBEDDING, 'embedding-get.lua'] },
+  embeddingSet: { keys: 2, files: [...EMBEDDING, 'embedding-set.lua'] },
+  embeddingClear: { keys: 2, files: [...EMBEDDING, 'embedding-clear.lua'] },
+  messageRead: { keys: 6, files: [...MESSAGE, 'message-read.lua'] },
+  messageFill: { keys: 6, files: [...MESSAGE, 'message-fill.lua'] },
+  messageAppend: { keys: 6, files: [...MESSAGE, 'message-append.lua'] },
+  messageClear: { keys: 6, files: [...MESSAGE, 'message-clear.lua'] },
+} as const;
+
+export type ScriptName = keyof typeof DEFINITIONS;
+export type ScriptArgument = string | Buffer | number;
+
+export interface ScriptSource {
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+function assemble(files: readonly string[]): string {
+  return files.map((file) => readFileSync(join(__dirname, 'scripts', file), 'utf8')).join('\n');
+}
+
+export const SCRIPTS: Readonly<Record<ScriptName, ScriptSource>> = Object.fromEntries(
+  Object.entries(DEFINITIONS).map(([name, { keys, files }]) => [name, { numberOfKeys: keys, lua: assemble(files) }]),
+) as Record<ScriptName, ScriptSource>;
+
+const COMMAND_PREFIX = 'wbotCache_';
+
+type ScriptCommand = (...args: ScriptArgument[]) => Promise<unknown>;
+type RedisClient = Redis | Cluster;
+
+/** Registers every script on a client once; later calls are no-ops. */
+export function defineScripts(redis: RedisClient): void {
+  for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
+    const command = COMMAND_PREFIX + name;
+    if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
+  }
+}
+
+/** Runs a registered script; `buffers` asks for bulk replies as Buffers instead of strings. */
+export function runScript(
+  redis: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly ScriptArgument[],
+  buffers = false,
+): Promise<unknown> {
+  const command = (redis as unknown as Record<string, ScriptCommand>)[
+    COMMAND_PREFIX + name + (buffers ? 'Buffer' : '')
+  ];
+  return command.call(redis, ...keys, ...args);
+}

@@ -1,0 +1,29 @@
+-- Shared by every script. Scores are microseconds of the server clock, made
+-- strictly increasing per sorted set so that LRU order is exact even when
+-- several operations land in the same microsecond.
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local function next_score(zset, now)
+  local top = redis.call('ZRANGE', zset, -1, -1, 'WITHSCORES')
+  if top[2] then
+    local last = tonumber(top[2])
+    if last >= now then return last + 1 end
+  end
+  return now
+end
+
+-- Lua's tostring keeps 14 digits; a microsecond timestamp needs 16.
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+-- unpack() is limited by the Lua stack, so long argument lists go in chunks.
+local function call_chunked(command, key, items, first, last)
+  local step = 1000
+  for i = first, last, step do
+    redis.call(command, key, unpack(items, i, math.min(i + step - 1, last)))
+  end
+end

@@ -1,0 +1,26 @@
+-- Fills or replaces a whole conversation.
+-- ARGV[6] lease token ('' = unconditional), ARGV[7] n, then n message ids
+-- ('' = none), then n JSON messages.
+-- Returns the number of conversations evicted, -2 if the conversation alone
+-- exceeds the budget, -3 if the lease was lost (a write came first).
+local token, n = ARGV[6], tonumber(ARGV[7])
+purge_expired()
+if token ~= '' and redis.call('GET', lease) ~= token then return -3 end
+redis.call('DEL', lease)
+forget(conversation)
+if n > budget then return -2 end
+make_room(n, conversation)
+redis.call('RPUSH', messages, HEADER)
+local first_json = 8 + n
+call_chunked('RPUSH', messages, ARGV, first_json, first_json + n - 1)
+local message_ids = {}
+for i = 8, 7 + n do
+  if ARGV[i] ~= '' then message_ids[#message_ids + 1] = ARGV[i] end
+end
+call_chunked('SADD', ids, message_ids, 1, #message_ids)
+if n > 0 then
+  redis.call('HSET', sizes, conversation, n)
+  redis.call('INCRBY', total_key, n)
+end
+touch()
+return evicted
