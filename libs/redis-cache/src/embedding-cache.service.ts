@@ -3,7 +3,11 @@ import type { EmbeddingCacheStats } from './cache-stats';
 import { RedisCacheInputError } from './errors';
 import { assertArray, assertFunction, assertText, assertUserId, assertVector } from './input';
 import { embeddingField, embeddingKeys, type EmbeddingKeys } from './keys';
-import type { CacheRuntimeOptions, EmbeddingCacheOptions, ResolvedEmbeddingOptions } from './redis-cache-options.interface';
+import type {
+  CacheRuntimeOptions,
+  EmbeddingCacheOptions,
+  ResolvedEmbeddingOptions,
+} from './redis-cache-options.interface';
 import { resolveDeadline, resolveEmbeddingOptions } from './resolve-options';
 import { SafeRedis } from './safe-redis';
 import { defineScripts, runScript } from './scripts';
@@ -58,7 +62,11 @@ export class EmbeddingCacheService {
 
   getCachedEmbeddings(userId: string, texts: string[], options?: AsArray): Promise<(number[] | null)[]>;
   getCachedEmbeddings(userId: string, texts: string[], options: AsFloat32): Promise<(Float32Array | null)[]>;
-  async getCachedEmbeddings(userId: string, texts: string[], options: EmbeddingReadOptions = {}): Promise<(Vector | null)[]> {
+  async getCachedEmbeddings(
+    userId: string,
+    texts: string[],
+    options: EmbeddingReadOptions = {},
+  ): Promise<(Vector | null)[]> {
     assertUserId(userId);
     this.assertTexts(texts);
     if (texts.length === 0) return [];
@@ -77,7 +85,8 @@ export class EmbeddingCacheService {
     assertUserId(userId);
     assertArray(entries, 'entries', this.options.maxBatchSize);
     entries.forEach((entry, i) => {
-      if (typeof entry !== 'object' || entry === null) throw new RedisCacheInputError(`entries[${i}]`, 'must be an object');
+      if (typeof entry !== 'object' || entry === null)
+        throw new RedisCacheInputError(`entries[${i}]`, 'must be an object');
       assertText(entry.text, `entries[${i}].text`);
       assertVector(entry.embedding, `entries[${i}].embedding`, this.options.maxDimensions, this.options.precision);
     });
@@ -92,8 +101,18 @@ export class EmbeddingCacheService {
    * Concurrent calls in this process that miss the same text share one
    * computation. With Redis down it still computes. A `compute` failure rejects.
    */
-  getOrComputeEmbeddings(userId: string, texts: string[], compute: ComputeEmbeddings, options?: AsArray): Promise<number[][]>;
-  getOrComputeEmbeddings(userId: string, texts: string[], compute: ComputeEmbeddings, options: AsFloat32): Promise<Float32Array[]>;
+  getOrComputeEmbeddings(
+    userId: string,
+    texts: string[],
+    compute: ComputeEmbeddings,
+    options?: AsArray,
+  ): Promise<number[][]>;
+  getOrComputeEmbeddings(
+    userId: string,
+    texts: string[],
+    compute: ComputeEmbeddings,
+    options: AsFloat32,
+  ): Promise<Float32Array[]>;
   async getOrComputeEmbeddings(
     userId: string,
     texts: string[],
@@ -161,13 +180,20 @@ export class EmbeddingCacheService {
     operation: string,
   ): Promise<(Vector | null)[]> {
     const values = await this.redis.run(operation, null, async () => {
-      const reply = await runScript(this.redis.client, 'embeddingGet', [keys.vectors, keys.lru], [this.ttlMs, ...fields], true);
+      const reply = await runScript(
+        this.redis.client,
+        'embeddingGet',
+        [keys.vectors, keys.lru],
+        [this.ttlMs, ...fields],
+        true,
+      );
       return reply as (Buffer | null)[];
     });
     if (values === null) return fields.map(() => null);
     const { precision } = this.options;
     return values.map((bytes) => {
-      const vector = bytes && (options.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
+      const vector =
+        bytes && (options.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
       if (vector) this.counters.hits++;
       else this.counters.misses++;
       return vector;

@@ -73,12 +73,7 @@ function lengthPrefixed(fields: readonly string[]): Buffer {
  * never reads another's vectors. With a secret it is an HMAC, so a field can't be
  * checked against a guessed text.
  */
-export function embeddingField(
-  namespace: string,
-  precision: Precision,
-  text: string,
-  hashSecret?: string,
-): string {
+export function embeddingField(namespace: string, precision: Precision, text: string, hashSecret?: string): string {
   const input = lengthPrefixed([namespace, precision, text]);
   const mac = hashSecret ? createHmac('sha256', hashSecret) : createHash('sha256');
   return base64url(mac.update(input).digest());

@@ -199,7 +199,10 @@ export class MessageCacheClient {
       assertJsonObject(message, `${argument}[${i}]`);
       const text = JSON.stringify(message);
       if (Buffer.byteLength(text) > this.options.maxMessageBytes) {
-        throw new RedisCacheInputError(`${argument}[${i}]`, `must serialize to at most ${this.options.maxMessageBytes} bytes`);
+        throw new RedisCacheInputError(
+          `${argument}[${i}]`,
+          `must serialize to at most ${this.options.maxMessageBytes} bytes`,
+        );
       }
       const id = message.id;
       ids.push(typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : '');

@@ -57,7 +57,11 @@ export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefin
     throw new RedisCacheConfigError('embeddings.hashSecret', 'must be a non-empty string');
   }
   return {
-    maxEntriesPerUser: integer(raw.maxEntriesPerUser, 'embeddings.maxEntriesPerUser', EMBEDDING_DEFAULTS.maxEntriesPerUser),
+    maxEntriesPerUser: integer(
+      raw.maxEntriesPerUser,
+      'embeddings.maxEntriesPerUser',
+      EMBEDDING_DEFAULTS.maxEntriesPerUser,
+    ),
     ttlSeconds: integer(raw.ttlSeconds, 'embeddings.ttlSeconds', EMBEDDING_DEFAULTS.ttlSeconds),
     namespace,
     precision,
@@ -73,7 +77,11 @@ export function resolveMessageOptions(options: MessageCacheOptions | undefined):
     maxCachedMessages: integer(raw.maxCachedMessages, 'messages.maxCachedMessages', MESSAGE_DEFAULTS.maxCachedMessages),
     ttlSeconds: integer(raw.ttlSeconds, 'messages.ttlSeconds', MESSAGE_DEFAULTS.ttlSeconds),
     maxMessageBytes: integer(raw.maxMessageBytes, 'messages.maxMessageBytes', MESSAGE_DEFAULTS.maxMessageBytes),
-    maxMessagesPerCall: integer(raw.maxMessagesPerCall, 'messages.maxMessagesPerCall', MESSAGE_DEFAULTS.maxMessagesPerCall),
+    maxMessagesPerCall: integer(
+      raw.maxMessagesPerCall,
+      'messages.maxMessagesPerCall',
+      MESSAGE_DEFAULTS.maxMessagesPerCall,
+    ),
     leaseTtlMs: integer(raw.leaseTtlMs, 'messages.leaseTtlMs', MESSAGE_DEFAULTS.leaseTtlMs),
     buckets: integer(raw.buckets, 'messages.buckets', MESSAGE_DEFAULTS.buckets),
   };
@@ -114,7 +122,10 @@ export function resolveModuleOptions(options: RedisCacheModuleOptions): Resolved
   const local = resolveConnection(connections.local, 'local');
   const shared = resolveConnection(connections.shared, 'shared');
   if (local.namespace === shared.namespace) {
-    throw new RedisCacheConfigError('connections.shared.namespace', `must differ from the local one ("${local.namespace}")`);
+    throw new RedisCacheConfigError(
+      'connections.shared.namespace',
+      `must differ from the local one ("${local.namespace}")`,
+    );
   }
   return {
     connections: { local, shared },
