@@ -1,0 +1,73 @@
+// `npm run demo`: starts the built demo app. When neither REDIS_URL nor REDIS_URI is
+// set, it first starts a private, memory-only redis-server on a free port (the
+// embedded default) and stops it when the app exits.
+const { spawn, spawnSync } = require('node:child_process');
+const { createServer, createConnection } = require('node:net');
+const { join } = require('node:path');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function answersPing(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function startPrivateRedis() {
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    console.error(
+      'REDIS_URL is not set and no redis-server binary was found.\n' +
+        'Either install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis),\n' +
+        'or start one with Docker (docker compose up -d redis) and run: REDIS_URL=redis://localhost:6379 npm run demo',
+    );
+    process.exit(1);
+  }
+  const port = await freePort();
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let attempt = 0; attempt < 100 && !(await answersPing(port)); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  console.log(`Started a private redis-server on port ${port} (memory only; stopped when the demo exits).`);
+  return { redis, url: `redis://127.0.0.1:${port}` };
+}
+
+async function main() {
+  const env = { ...process.env };
+  let redis;
+  if (!env.REDIS_URL && !env.REDIS_URI) {
+    const started = await startPrivateRedis();
+    redis = started.redis;
+    env.REDIS_URL = started.url;
+  }
+  const app = spawn(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], { env, stdio: 'inherit' });
+  const stop = (signal) => app.kill(signal);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  app.on('exit', (code, signal) => {
+    redis?.kill('SIGTERM');
+    process.exit(code ?? (signal ? 0 : 1));
+  });
+}
+
+void main();
