@@ -84,12 +84,16 @@ export class EmbeddingCacheService {
   async cacheEmbeddings(userId: string, entries: EmbeddingEntry[]): Promise<boolean> {
     assertUserId(userId);
     assertArray(entries, 'entries', this.options.maxBatchSize);
-    entries.forEach((entry, i) => {
-      if (typeof entry !== 'object' || entry === null)
+    // an index loop, unlike forEach, also visits the holes of a sparse array
+    for (let i = 0; i < entries.length; i++) {
+      const entry: unknown = entries[i];
+      if (typeof entry !== 'object' || entry === null) {
         throw new RedisCacheInputError(`entries[${i}]`, 'must be an object');
-      assertText(entry.text, `entries[${i}].text`);
-      assertVector(entry.embedding, `entries[${i}].embedding`, this.options.maxDimensions, this.options.precision);
-    });
+      }
+      const { text, embedding } = entry as Partial<EmbeddingEntry>;
+      assertText(text, `entries[${i}].text`);
+      assertVector(embedding, `entries[${i}].embedding`, this.options.maxDimensions, this.options.precision);
+    }
     if (entries.length === 0) return true;
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
     return this.write(embeddingKeys(userId), pairs, 'cacheEmbeddings');
@@ -170,7 +174,7 @@ export class EmbeddingCacheService {
 
   private assertTexts(texts: unknown): asserts texts is string[] {
     assertArray(texts, 'texts', this.options.maxBatchSize);
-    texts.forEach((text, i) => assertText(text, `texts[${i}]`));
+    for (let i = 0; i < texts.length; i++) assertText(texts[i], `texts[${i}]`);
   }
 
   private async read(
@@ -251,9 +255,15 @@ export class EmbeddingCacheService {
     );
   }
 
+  /**
+   * A computed vector as a later read would return it: rounded to the stored
+   * precision, and a fresh copy, because one computation may answer several texts
+   * and callers, and one of them changing its result must not change another's.
+   */
   private convert(vector: Vector, options: EmbeddingReadOptions): Vector {
-    if (options.asFloat32Array) return vector instanceof Float32Array ? vector : Float32Array.from(vector);
-    return Array.isArray(vector) ? vector : Array.from(vector);
+    const stored = this.options.precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
+    if (!options.asFloat32Array) return Array.from(stored);
+    return stored instanceof Float32Array ? stored : Float32Array.from(stored);
   }
 }
 

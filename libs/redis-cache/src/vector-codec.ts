@@ -24,9 +24,13 @@ function view(bytes: Buffer, precision: Precision): Float32Array | Float64Array 
     : new Float64Array(aligned.buffer, aligned.byteOffset, length);
 }
 
+/** An indexed copy: several times faster than `Array.from` on a typed array (bench/lib/decode-variants.js). */
 export function decodeToArray(bytes: Buffer, precision: Precision): number[] | null {
   const floats = view(bytes, precision);
-  return floats && Array.from(floats);
+  if (!floats) return null;
+  const array = new Array<number>(floats.length);
+  for (let i = 0; i < floats.length; i++) array[i] = floats[i];
+  return array;
 }
 
 /** Always a fresh Float32Array that owns its memory (float64 vectors are rounded). */

@@ -10,12 +10,17 @@ for i = 3, #ARGV, 2 do
   score = score + 1
 end
 
--- Vectors without an LRU record (their ZSET was evicted by maxmemory) are
--- dropped, so the hash and the index always hold the same fields.
-if redis.call('HLEN', vectors) > redis.call('ZCARD', lru) then
-  local fields = redis.call('HKEYS', vectors)
-  for _, field in ipairs(fields) do
+-- Redis may drop one of the two keys by itself (maxmemory eviction); then the
+-- survivor's entries that the other lacks are dropped, so the hash and the index
+-- always hold the same fields and the limit counts only real entries.
+local stored, indexed = redis.call('HLEN', vectors), redis.call('ZCARD', lru)
+if stored > indexed then
+  for _, field in ipairs(redis.call('HKEYS', vectors)) do
     if not redis.call('ZSCORE', lru, field) then redis.call('HDEL', vectors, field) end
+  end
+elseif indexed > stored then
+  for _, field in ipairs(redis.call('ZRANGE', lru, 0, -1)) do
+    if redis.call('HEXISTS', vectors, field) == 0 then redis.call('ZREM', lru, field) end
   end
 end
 
