@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# npm run bench: installs the bench's own dependencies, builds the library,
+# starts a private redis-server on a free port (never 6379), runs every
+# benchmark in one run, writes docs/benchmarks.md, and always stops the server.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT_DIR="$(dirname "$BENCH_DIR")"
+
+command -v redis-server >/dev/null || { echo "bench: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+
+# The library builds with the root's TypeScript; a fresh clone has no root install yet.
+if [ ! -d "$ROOT_DIR/node_modules" ]; then
+  (cd "$ROOT_DIR" && npm ci --no-audit --no-fund)
+fi
+(cd "$BENCH_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$ROOT_DIR" && npm run build:lib)
+
+REDIS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/wbot-bench-redis.XXXXXX")"
+REDIS_PID=""
+stop_redis() {
+  if [ -n "$REDIS_PID" ]; then
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+  fi
+  rm -rf "$REDIS_DIR"
+}
+trap stop_redis EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  node -e "const s = require('net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });"
+}
+
+PORT=""
+for _ in 1 2 3 4 5; do
+  candidate="$(free_port)"
+  [ "$candidate" = "6379" ] && continue
+  redis-server --port "$candidate" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
+    --daemonize no --loglevel warning >"$REDIS_DIR/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 1 50); do
+    if redis-cli -p "$candidate" ping >/dev/null 2>&1; then PORT="$candidate"; break; fi
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$PORT" ] && break
+  kill "$REDIS_PID" 2>/dev/null || true
+  wait "$REDIS_PID" 2>/dev/null || true
+  REDIS_PID=""
+done
+[ -n "$PORT" ] || { echo "bench: could not start redis-server" >&2; cat "$REDIS_DIR/redis.log" >&2; exit 1; }
+
+echo "bench: redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on port $PORT (pid $REDIS_PID)"
+BENCH_REDIS_URL="redis://127.0.0.1:$PORT" node "$BENCH_DIR/run.js"
