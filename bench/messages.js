@@ -6,7 +6,6 @@
 
 const { measure } = require('./lib/harness');
 const systems = require('./lib/message-systems');
-const { measureReadVariants } = require('./lib/read-variants');
 
 const SYSTEMS = [
   {
@@ -32,11 +31,6 @@ async function runMessages(url, admin) {
     try {
       const fill = await measure(`${label} fill 50`, (w) => system.fill(w), admin);
       const read = await measure(`${label} read 50`, (w) => system.read(w), admin);
-      if (key === 'ours') {
-        results.readVariants = await measureReadVariants(url, admin, systems.conversation, {
-          maxCachedMessages: systems.MAX_CACHED_MESSAGES,
-        });
-      }
       const append = await measure(`${label} append 1`, (w) => system.append(w), admin);
       results.systems[key] = { label, fill, read, append, stats: system.stats?.() };
     } finally {

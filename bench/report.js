@@ -217,74 +217,22 @@ ${recommendation}`;
 
 function decodeSection({ embeddings }) {
   const { arrayFrom, loop } = embeddings.decode;
-  return `## Proposed change: vector decoding
+  return `## Vector decoding
 
-The library's \`decodeToArray\` (vector-codec.ts) returns \`Array.from(float32View)\`. V8 runs
-Array.from over a typed array through the iterator protocol; an indexed loop into
-\`new Array(length)\` gives the same number[]:
+V8 runs \`Array.from\` over a typed array through the iterator protocol; an indexed loop into
+\`new Array(length)\` gives the same number[] much faster, so the library's \`decodeToArray\`
+(vector-codec.ts) uses the loop, as does the raw floor:
 
 ${table(
   ['Decode of one 1536-d float32 vector to number[]', 'µs'],
   [
-    ['Array.from(view) (shipped)', arrayFrom.toFixed(1)],
-    ['indexed loop into new Array(n) (proposed; the raw floor uses it)', loop.toFixed(1)],
+    ['Array.from(view)', arrayFrom.toFixed(1)],
+    ['indexed loop into new Array(n) (the library and the raw floor)', loop.toFixed(1)],
   ],
 )}
 
-Every hit that returns number[] pays the difference, ${us(arrayFrom - loop)} of Node CPU, and a
-100-text batch pays it 100 times. The proposed \`decodeToArray\`:
-
-\`\`\`ts
-const floats = view(bytes, precision);
-if (!floats) return null;
-const out = new Array<number>(floats.length);
-for (let i = 0; i < floats.length; i++) out[i] = floats[i];
-return out;
-\`\`\``;
-}
-
-function readVariantsSection({ messages }) {
-  const v = messages.readVariants;
-  if (!v) {
-    return `## Proposed change: message read
-
-Skipped in this run: the shipped read script no longer assembles the JSON array in Lua.`;
-  }
-  const row = (name, label) => [label, ...caseCells(v[name])];
-  return `## Proposed change: message read without JSON assembly in Lua
-
-The shipped \`message-read\` script ends with
-\`return { 1, '[' .. table.concat(items, ',') .. ']' }\`: Redis copies 50 list elements into
-Lua strings, concatenates ~20 KB in Lua and copies it back out. Three versions of the script,
-called the same way on the same 32 conversations (a plain ioredis client, no SafeRedis, so
-only the script differs):
-
-${table(
-  ['Script', ...CASE_HEADER],
-  [
-    row('shipped', 'shipped: JSON built by table.concat in Lua'),
-    row('array', 'array: the script returns the LRANGE elements, Node joins them'),
-    row('multi', 'multi: MULTI [script without LRANGE, native LRANGE 1 -1] EXEC'),
-  ],
-)}
-
-Redis CPU per read goes from ${us(v.shipped.redisCpuUsPerOp)} (shipped) to ${us(v.array.redisCpuUsPerOp)}
-(array) and ${us(v.multi.redisCpuUsPerOp)} (multi); throughput went from ${int(v.shipped.opsPerSec)}
-to ${int(v.array.opsPerSec)} and ${int(v.multi.opsPerSec)} reads/s. Redis is the one shared,
-single-threaded resource (every app instance and the frontend read through it), so its time per
-read bounds the whole fleet's read rate: about ${k(1e6 / v.shipped.redisCpuUsPerOp)} reads/s with
-the shipped script, ${k(1e6 / v.array.redisCpuUsPerOp)} with array, ${k(1e6 / v.multi.redisCpuUsPerOp)}
-with multi. The array variant is the smaller change (MULTI also costs Node more to parse):
-
-\`\`\`lua
--- message-read.lua, last line
-return { 1, items }
-\`\`\`
-
-\`\`\`ts
-// message-cache.client.ts, read(): payload is now the array of JSON texts
-return hit === 1 ? { messages: JSON.parse(\`[\${payload.join(',')}]\`) } : { messages: null, holder: payload };
-\`\`\``;
+Every hit that returns number[] would pay the difference, ${us(arrayFrom - loop)} of Node CPU, and a
+100-text batch 100 times.`;
 }
 
 /** Why a target was missed, from this run's figures; shown only for missed targets. */
@@ -432,7 +380,6 @@ ${[
   messagesSection(results),
   autopipeliningSection(results),
   decodeSection(results),
-  readVariantsSection(results),
   notesSection(results, targets),
   poolingSection(results),
 ].join('\n\n')}

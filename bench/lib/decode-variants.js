@@ -1,6 +1,6 @@
 'use strict';
-// A micro-benchmark of a proposed change to the library's vector decoding:
-// Array.from over a Float32Array (what the library's decodeToArray does)
+// A micro-benchmark behind the library's vector decoding (vector-codec.ts):
+// Array.from over a Float32Array
 // against an indexed loop into a preallocated array. Pure CPU, no Redis.
 
 const { DIMENSIONS, vectorFor } = require('./fixtures');

@@ -154,9 +154,13 @@ describe('RedisCacheModule', () => {
     @Module({ providers: [Consumer] })
     class FeatureModule {}
 
+    // lazyConnect: the failed compile leaves no app to close, so its clients must never open a socket
+    const lazy: RedisCacheModuleOptions = {
+      connections: { local: { url: local.url, lazyConnect: true }, shared: { url: shared.url, lazyConnect: true } },
+    };
     await expect(
       Test.createTestingModule({
-        imports: [RedisCacheModule.forRootAsync({ useFactory: () => options }), FeatureModule],
+        imports: [RedisCacheModule.forRootAsync({ useFactory: () => lazy }), FeatureModule],
       }).compile(),
     ).rejects.toThrow(/EmbeddingCacheService/);
   });
