@@ -8,17 +8,22 @@ for first = 2, #ARGV, 1000 do
   for i = 1, #chunk do values[#values + 1] = chunk[i] end
 end
 local score = next_score(lru, now)
-local hits = 0
+-- one ZADD for every hit and one ZREM for every miss: a call per field costs more
+local touched, missing = {}, {}
 for i = 1, #values do
   local field = ARGV[i + 1]
   if values[i] then
-    redis.call('ZADD', lru, int(score), field)
+    touched[#touched + 1] = int(score)
+    touched[#touched + 1] = field
     score = score + 1
-    hits = hits + 1
   else
     -- an LRU record whose vector is missing is an orphan
-    redis.call('ZREM', lru, field)
+    missing[#missing + 1] = field
   end
 end
-if hits > 0 then touch_keys() end
+if #touched > 0 then
+  call_chunked('ZADD', lru, touched, 1, #touched)
+  touch_keys()
+end
+if #missing > 0 then call_chunked('ZREM', lru, missing, 1, #missing) end
 return values

@@ -4,11 +4,14 @@
 local max_entries = tonumber(ARGV[2])
 purge_expired()
 local score = next_score(lru, now)
+local scored = {}
 for i = 3, #ARGV, 2 do
-  redis.call('HSET', vectors, ARGV[i], ARGV[i + 1])
-  redis.call('ZADD', lru, int(score), ARGV[i])
+  scored[#scored + 1] = int(score)
+  scored[#scored + 1] = ARGV[i]
   score = score + 1
 end
+call_chunked('HSET', vectors, ARGV, 3, #ARGV)
+call_chunked('ZADD', lru, scored, 1, #scored)
 
 -- Redis may drop one of the two keys by itself (maxmemory eviction); then the
 -- survivor's entries that the other lacks are dropped, so the hash and the index

@@ -1,0 +1,112 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Redis } from 'ioredis';
+import { EmbeddingCacheService } from './embedding-cache.service';
+import { bucketPrefix } from './keys';
+import { MessageCacheClient } from './message-cache.client';
+import { SCRIPTS, type ScriptName } from './scripts';
+
+/** What each script would answer; enough for the services to run every path that sends keys. */
+const REPLIES: Record<ScriptName, (args: unknown[]) => unknown> = {
+  embeddingGet: (args) => args.slice(1).map(() => null),
+  embeddingSet: () => 0,
+  embeddingClear: () => 2,
+  messageRead: (args) => [0, args[6]],
+  messageFill: () => 0,
+  messageAppend: () => 0,
+  messageClear: () => 1,
+};
+
+interface Call {
+  script: ScriptName;
+  keys: string[];
+  args: unknown[];
+}
+
+/**
+ * Records the keys of every script call instead of sending it: pure logic, no I/O.
+ * It stands in for ioredis's defineCommand, so the services run unchanged.
+ */
+function recordingClient(calls: Call[]): Redis {
+  const client: Record<string, unknown> = {
+    status: 'ready',
+    options: {},
+    defineCommand(command: string, { numberOfKeys }: { numberOfKeys: number }) {
+      const script = command.replace(/^wbotCache_/, '') as ScriptName;
+      const record = async (...all: unknown[]) => {
+        const keys = all.slice(0, numberOfKeys) as string[];
+        const args = all.slice(numberOfKeys);
+        calls.push({ script, keys, args });
+        return REPLIES[script](args);
+      };
+      client[command] = record;
+      client[`${command}Buffer`] = record;
+    },
+  };
+  return client as unknown as Redis;
+}
+
+const HOSTILE_IDS = [
+  'a}b{c',
+  '{x}',
+  'user:1',
+  '}{',
+  '{',
+  '}',
+  'x'.repeat(256),
+  '👩‍💻 ünïcödé',
+  'a\u00a0b',
+  'lru',
+  'sizes',
+];
+
+describe('hash slots', () => {
+  const calls: Call[] = [];
+  const embeddings = new EmbeddingCacheService(recordingClient(calls));
+  const messages = new MessageCacheClient(recordingClient(calls));
+  const bucketed = new MessageCacheClient(recordingClient(calls), { buckets: 16, maxCachedMessages: 1600 });
+
+  beforeAll(async () => {
+    for (const id of HOSTILE_IDS) {
+      await embeddings.getCachedEmbedding(id, 'text');
+      await embeddings.getCachedEmbeddings(id, ['a', 'b']);
+      await embeddings.cacheEmbedding(id, 'text', [1, 2]);
+      await embeddings.cacheEmbeddings(id, [{ text: 'a', embedding: [1] }]);
+      await embeddings.getOrComputeEmbeddings(id, ['a'], async () => [[1]]);
+      await embeddings.clearUser(id);
+      for (const client of [messages, bucketed]) {
+        await client.getCachedMessages(id);
+        await client.getCachedMessages(id, { last: 2 });
+        await client.getOrLoadMessages(id, async () => [{ id: 1, content: 'x' }]);
+        await client.cacheMessages(id, [{ content: 'x' }]);
+        await client.appendMessages(id, [{ id: 'm', content: 'y' }]);
+        await client.clearConversation(id);
+      }
+    }
+  });
+
+  it('sends every script at least once', () => {
+    expect(new Set(calls.map((call) => call.script))).toEqual(new Set(Object.keys(SCRIPTS)));
+  });
+
+  it('gives every script call keys that all hash to one slot', () => {
+    const spanning = calls.filter((call) => new Set(call.keys.map((key) => calculateSlot(key))).size !== 1);
+    expect(spanning).toEqual([]);
+  });
+
+  it('keeps the keys a message script makes itself (to evict other conversations) in the slot of its keys', () => {
+    const messageCalls = calls.filter((call) => call.script.startsWith('message'));
+    expect(messageCalls.length).toBeGreaterThan(0);
+    for (const { keys, args } of messageCalls) {
+      const [, , , messagesPrefix, idsPrefix] = args as string[];
+      const slot = calculateSlot(keys[0]);
+      for (const other of HOSTILE_IDS) {
+        expect([calculateSlot(messagesPrefix + other), calculateSlot(idsPrefix + other)]).toEqual([slot, slot]);
+      }
+    }
+  });
+
+  it('puts each bucket of the message budget under its own hash tag', () => {
+    const slots = new Set(Array.from({ length: 16 }, (_, bucket) => calculateSlot(`${bucketPrefix(bucket)}lru`)));
+    expect(slots.size).toBe(16);
+  });
+});
