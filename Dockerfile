@@ -24,6 +24,9 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/libs/redis-cache/dist libs/redis-cache/dist
 COPY --from=build /app/dist dist
 # The files stay owned by root, so the app cannot rewrite its own code.
+# SQLite, the demo's system of record, writes under data/ (DATABASE_PATH); the app runs as node.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 USER node
 EXPOSE 3000
 # Liveness only: a Redis outage must not mark the container unhealthy (the cache falls back, the app serves).

@@ -389,11 +389,28 @@ ${[
 const ROOT = join(__dirname, '..');
 const REPORT = join(ROOT, 'docs', 'benchmarks.md');
 
+/** Sections other benches own (bench/http, bench/cluster.js), kept as they stand in the current report. */
+const FOREIGN_SECTIONS = ['http', 'cluster'];
+
+function keptSections() {
+  let current = '';
+  try {
+    current = readFileSync(REPORT, 'utf8');
+  } catch {
+    return '';
+  }
+  return FOREIGN_SECTIONS.map((name) => {
+    const match = current.match(new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`));
+    return match ? `\n${match[0]}\n` : '';
+  }).join('');
+}
+
 /** Writes docs/benchmarks.md, formatted by the repo's own prettier so that \`npm run lint\` passes. */
 async function writeReport(results) {
   const prettier = require(require.resolve('prettier', { paths: [ROOT] }));
   const options = (await prettier.resolveConfig(REPORT)) ?? {};
-  writeFileSync(REPORT, await prettier.format(render(results), { ...options, filepath: REPORT }));
+  const markdown = render(results) + keptSections();
+  writeFileSync(REPORT, await prettier.format(markdown, { ...options, filepath: REPORT }));
   return REPORT;
 }
 

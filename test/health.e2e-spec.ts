@@ -1,6 +1,9 @@
 import { RedisService } from '@liaoliaots/nestjs-redis';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConversationRepository } from '../src/database/conversation.repository';
+import type { SqliteConversationRepository } from '../src/database/sqlite-conversation.repository';
 import { bootDemo } from './support/demo-app';
 import { waitUntilReady } from './support/redis-client';
 import { RedisServer } from './support/redis-server';
@@ -34,7 +37,7 @@ describe('demo health endpoints', () => {
     const response = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(response.body.status).toBe('ok');
     for (const key of ['redis-local', 'redis-shared']) {
-      expect(response.body.info[key]).toEqual({ status: 'up', state: 'ready', latencyMs: expect.any(Number) });
+      expect(response.body.info[key]).toMatchObject({ status: 'up', state: 'ready', latencyMs: expect.any(Number) });
     }
   });
 
@@ -49,6 +52,52 @@ describe('demo health endpoints', () => {
     await waitUntilReady(app.get(RedisService).getOrThrow('shared'), 10_000);
     const back = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(back.body.info['redis-shared'].status).toBe('up');
+  });
+});
+
+describe('graceful shutdown', () => {
+  let local: RedisServer;
+  let shared: RedisServer;
+  beforeAll(async () => {
+    [local, shared] = await Promise.all([RedisServer.start(), RedisServer.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([local.stop(), shared.stop()]);
+  });
+
+  it('reports readiness down as shutting down, lets the in-flight request finish, then closes Redis and SQLite', async () => {
+    const app = await bootDemo({
+      REDIS_URL: local.url,
+      REDIS_SHARED_URL: shared.url,
+      EMBEDDING_LATENCY_MS: '600',
+      SHUTDOWN_DELAY_MS: '400',
+    });
+    await connectionsReady(app);
+    await app.listen(0, '127.0.0.1');
+    const server = app.getHttpServer();
+    const inFlight = request(server)
+      .post('/users/u/embeddings/embed')
+      .send({ texts: ['slow'] });
+    const answered = inFlight.then((response) => response);
+    await sleep(100);
+
+    const closed = app.close();
+    await sleep(100);
+    const ready = await request(server).get('/health/ready').expect(503);
+    expect(ready.body.error.app).toEqual({ status: 'down', state: 'shutting down' });
+
+    const response = await answered;
+    expect(response.status).toBe(200);
+    expect(response.body.cached).toEqual([false]);
+    await closed;
+    // QUIT has been answered; the socket closes right after
+    const clients = [app.get(RedisService).getOrThrow('local'), app.get(RedisService).getOrThrow('shared')];
+    await Promise.all(
+      clients.map((client) => client.status === 'end' || new Promise((end) => client.once('end', end))),
+    );
+    expect(clients.map((client) => client.status)).toEqual(['end', 'end']);
+    expect((app.get(ConversationRepository) as SqliteConversationRepository).isOpen).toBe(false);
+    expect(server.listening).toBe(false);
   });
 });
 

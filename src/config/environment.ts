@@ -1,9 +1,24 @@
 import { registerAs } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { MAX_EMBEDDING_DIMENSIONS } from '../common/limits';
 
 const REDIS_URL = /^rediss?:\/\/\S+$/;
 const REDIS_URL_MESSAGE = '$property must be a redis:// or rediss:// URL';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The demo's environment, checked once at start; a bad value stops the start naming the variable. */
 export class Environment {
@@ -44,6 +59,44 @@ export class Environment {
   @Min(0)
   @Max(65535)
   PORT: number = 3000;
+
+  /** The SQLite file holding conversations; `:memory:` keeps them in the process only. */
+  @IsString()
+  @MinLength(1)
+  DATABASE_PATH: string = './data/demo.sqlite';
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EMBEDDING_DIMENSIONS)
+  EMBEDDING_DIMENSIONS: number = 384;
+
+  /** Added to every call of the local embedder, to stand in for a remote model and show what the cache saves. */
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  EMBEDDING_LATENCY_MS: number = 0;
+
+  /** When set, every route but health, metrics and docs needs `Authorization: Bearer <API_KEY>`. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(512)
+  API_KEY?: string;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** The largest accepted JSON body; the default fits a 3072-d embedding many times over. */
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES: number = 2 * 1024 * 1024;
+
+  /** How long readiness reports "shutting down" before the server stops taking connections. */
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  SHUTDOWN_DELAY_MS: number = 0;
 }
 
 export class EnvironmentError extends Error {
@@ -51,7 +104,8 @@ export class EnvironmentError extends Error {
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const environment = plainToInstance(Environment, raw, { enableImplicitConversion: true });
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const environment = plainToInstance(Environment, present, { enableImplicitConversion: true });
   const errors = validateSync(environment, { skipMissingProperties: false });
   if (errors.length > 0) {
     const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { RedisCacheModuleOptions } from '@wbot/redis-cache';
+import { MAX_CACHED_MESSAGE_BYTES } from '../common/limits';
 import type { Environment } from './environment';
 
 const logger = new Logger('RedisCacheConfig');
@@ -25,7 +26,16 @@ export function redisCacheOptions(environment: Environment): RedisCacheModuleOpt
   }
   return {
     connections: { local: { url: localUrl }, shared: { url: sharedUrl } },
-    embeddings: { maxEntriesPerUser: environment.MAX_ENTRIES_PER_USER, ttlSeconds: environment.EMBEDDING_TTL_SECONDS },
-    messages: { maxCachedMessages: environment.MAX_CACHED_MESSAGES, ttlSeconds: environment.MESSAGES_TTL_SECONDS },
+    embeddings: {
+      maxEntriesPerUser: environment.MAX_ENTRIES_PER_USER,
+      ttlSeconds: environment.EMBEDDING_TTL_SECONDS,
+      // part of every entry's key: vectors of another dimension count are never returned
+      namespace: `demo-${environment.EMBEDDING_DIMENSIONS}d`,
+    },
+    messages: {
+      maxCachedMessages: environment.MAX_CACHED_MESSAGES,
+      ttlSeconds: environment.MESSAGES_TTL_SECONDS,
+      maxMessageBytes: MAX_CACHED_MESSAGE_BYTES,
+    },
   };
 }

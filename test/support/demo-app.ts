@@ -1,6 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
 
 const VARIABLES = [
   'REDIS_URL',
@@ -11,16 +12,42 @@ const VARIABLES = [
   'MAX_CACHED_MESSAGES',
   'MESSAGES_TTL_SECONDS',
   'PORT',
+  'DATABASE_PATH',
+  'EMBEDDING_DIMENSIONS',
+  'EMBEDDING_LATENCY_MS',
+  'API_KEY',
+  'LOG_LEVEL',
+  'BODY_LIMIT_BYTES',
+  'SHUTDOWN_DELAY_MS',
 ];
 
-/** Boots the demo's AppModule with exactly this environment (it is read while the app is created). */
-export async function bootDemo(environment: Record<string, string>): Promise<INestApplication> {
+/** What every test app gets unless the test says otherwise: no file on disk, no log lines. */
+const TEST_DEFAULTS = { DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent' };
+
+export interface BootOptions {
+  /** Changes the testing module before it is compiled, e.g. to override a provider. */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Runs on the app before init, e.g. to attach a logger. */
+  beforeInit?: (app: NestExpressApplication) => void;
+}
+
+/**
+ * Boots the demo's AppModule, configured exactly as main.ts configures it, with
+ * exactly this environment (it is read while the app is created).
+ */
+export async function bootDemo(
+  environment: Record<string, string>,
+  options: BootOptions = {},
+): Promise<NestExpressApplication> {
   const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
   for (const name of VARIABLES) delete process.env[name];
-  Object.assign(process.env, environment);
+  Object.assign(process.env, TEST_DEFAULTS, environment);
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const builder = Test.createTestingModule({ imports: [AppModule] });
+    const moduleRef = await (options.override?.(builder) ?? builder).compile();
+    const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    options.beforeInit?.(app);
+    configureApp(app);
     return await app.init();
   } finally {
     for (const name of VARIABLES) {

@@ -1,0 +1,23 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { jsonBodyErrors, requireJsonObject } from './common/json-body';
+import { strictValidationPipe } from './common/validation-pipe';
+import { environment, type Environment } from './config/environment';
+import { setupDocs } from './docs/openapi';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
+
+/**
+ * Everything main.ts sets on the app besides listening, so that the tests run
+ * exactly the app that ships. Call before `init()`.
+ */
+export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  const env = app.get<Environment>(environment.KEY);
+  app.disable('x-powered-by');
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
+  app.useBodyParser('json', { limit: env.BODY_LIMIT_BYTES });
+  app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT_BYTES, extended: false });
+  app.use(jsonBodyErrors, requireJsonObject);
+  app.useGlobalPipes(strictValidationPipe());
+  setupDocs(app);
+  return app;
+}

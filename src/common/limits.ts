@@ -1,0 +1,31 @@
+import { EMBEDDING_DEFAULTS } from '@wbot/redis-cache';
+
+/** What the API accepts. Each limit is enforced by validation before anything is written. */
+
+/** Conversation and user ids: short, printable, and safe in a URL path without escaping. */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const ID_PATTERN_MESSAGE = '$property must be 1 to 128 characters from A-Z, a-z, 0-9 and _ . : -';
+
+export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
+
+export const MAX_MESSAGES_PER_APPEND = 100;
+export const MAX_CONTENT_LENGTH = 100_000;
+export const MAX_NAME_LENGTH = 64;
+export const MAX_TITLE_LENGTH = 200;
+/** The most messages `?last=` may ask for; a conversation may hold more, and omitting `last` returns all. */
+export const MAX_LAST = 10_000;
+
+export const MAX_TEXT_LENGTH = 100_000;
+export const MAX_TEXTS_PER_EMBED = 256;
+export const MAX_EMBEDDING_DIMENSIONS = EMBEDDING_DEFAULTS.maxDimensions;
+/** The largest magnitude a float32 can hold; embeddings are stored as float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The largest message the cache takes, serialized. A message of MAX_CONTENT_LENGTH
+ * characters that each serialize to a six-byte escape (`\u0001`) is 600 KB, over the
+ * library's 256 KiB default, and an append the cache refuses after the database
+ * committed would be an error the caller can do nothing about.
+ */
+export const MAX_CACHED_MESSAGE_BYTES = 1024 * 1024;

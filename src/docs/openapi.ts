@@ -1,0 +1,24 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+export const DOCS_PATH = 'docs';
+
+/** The OpenAPI document, built from the controllers' and DTOs' decorators. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('wbot redis-cache demo')
+    .setDescription(
+      'Chat history and per-user embeddings with SQLite as the system of record and @wbot/redis-cache in front: ' +
+        'conversations are cached write-through on the shared Redis, embeddings in a per-user LRU on the local one. ' +
+        'When API_KEY is set, every route except health and metrics needs `Authorization: Bearer <API_KEY>`.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The API_KEY, when it is set.' })
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Serves Swagger UI at /docs and the document at /docs-json, without authentication. */
+export function setupDocs(app: INestApplication): void {
+  SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app));
+}

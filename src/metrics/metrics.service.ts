@@ -1,0 +1,124 @@
+import { RedisService } from '@liaoliaots/nestjs-redis';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  EmbeddingCacheService,
+  MessageCacheService,
+  REDIS_CACHE_OPTIONS,
+  type ResolvedRedisCacheOptions,
+} from '@wbot/redis-cache';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type CacheConnection = 'local' | 'shared';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const CONNECTION_STATES = ['wait', 'connecting', 'connect', 'ready', 'close', 'reconnecting', 'end'] as const;
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/**
+ * The app's Prometheus metrics, in a registry of its own (not prom-client's
+ * global one), so that several apps in one process each count for themselves.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly cacheDuration = new Histogram({
+    name: 'wbot_cache_operation_duration_seconds',
+    help: 'Latency of each cache call the app makes, Redis failures and fallbacks included.',
+    labelNames: ['connection', 'operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly cacheOperations = new Counter({
+    name: 'wbot_cache_operations_total',
+    help:
+      'Cache calls by operation and outcome: hit or miss for reads (a Redis failure reads as a miss), ' +
+      'stored or not_stored for writes, error when the loader or the embedder failed.',
+    labelNames: ['connection', 'operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(
+    embeddings: EmbeddingCacheService,
+    messages: MessageCacheService,
+    redis: RedisService,
+    @Inject(REDIS_CACHE_OPTIONS) options: ResolvedRedisCacheOptions,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    const libraryCounters = () => [
+      { connection: 'local', counters: embeddings.stats() as object },
+      { connection: 'shared', counters: messages.stats() as object },
+    ];
+    new Counter({
+      name: 'wbot_cache_events_total',
+      help: "The library's own counters (stats()) per connection: hits, misses, writes, appends, fills, fills_refused, evictions, fallbacks.",
+      labelNames: ['connection', 'event'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { connection, counters } of libraryCounters()) {
+          for (const [event, value] of Object.entries(counters))
+            this.inc({ connection, event: snakeCase(event) }, value);
+        }
+      },
+    });
+    const clients = () =>
+      (['local', 'shared'] as const).map((connection) => ({
+        connection,
+        status: redis.getOrThrow(options.connections[connection].namespace).status,
+      }));
+    new Gauge({
+      name: 'wbot_redis_connection_up',
+      help: 'Whether the Redis connection is ready for commands (1) or not (0).',
+      labelNames: ['connection'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const { connection, status } of clients()) this.set({ connection }, status === 'ready' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'wbot_redis_connection_state',
+      help: "The Redis connection's ioredis status: 1 for the current state, 0 for the others.",
+      labelNames: ['connection', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const { connection, status } of clients()) {
+          for (const state of CONNECTION_STATES) this.set({ connection, state }, status === state ? 1 : 0);
+        }
+      },
+    });
+  }
+
+  /** Times one cache call and counts its outcome. */
+  async trackCache<T>(
+    connection: CacheConnection,
+    operation: string,
+    call: () => Promise<T>,
+    outcomeOf: (result: T) => string,
+  ): Promise<T> {
+    const stop = this.cacheDuration.startTimer({ connection, operation });
+    try {
+      const result = await call();
+      this.cacheOperations.inc({ connection, operation, outcome: outcomeOf(result) });
+      return result;
+    } catch (error) {
+      // Redis failures never reject; this is the loader's or compute's error (e.g. an unknown conversation)
+      this.cacheOperations.inc({ connection, operation, outcome: 'error' });
+      throw error;
+    } finally {
+      stop();
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import fc from 'fast-check';
+import request from 'supertest';
+import { startDemoStack, type DemoStack } from './support/demo-stack';
+
+/** Any UTF-16 code unit, lone surrogates and control characters included. */
+const anyChar = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
+const anyString = fc.oneof(fc.string({ unit: anyChar }), fc.string(), fc.constantFrom('', ' ', 'x'.repeat(100_001)));
+
+/** A path segment: a valid id, arbitrary text percent-encoded, or encodings that do not decode. */
+const segment = fc.oneof(
+  { arbitrary: fc.stringMatching(/^[A-Za-z0-9_.:-]{1,128}$/), weight: 2 },
+  fc.string({ unit: anyChar }).map((text) => encodeURIComponent(text.toWellFormed()) || 'x'),
+  fc.constantFrom('%', '%zz', '%ff', '%E0%80', '%ED%A0%80', '%00', '..', '%2e%2e', 'a%2Fb', 'x'.repeat(129), '{a}'),
+);
+
+const role = fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'tool'), fc.jsonValue());
+const message = fc.oneof(
+  fc.record(
+    {
+      role,
+      content: fc.oneof(anyString, fc.jsonValue()),
+      name: fc.oneof(anyString, fc.jsonValue()),
+      id: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.jsonValue(),
+);
+const embedding = fc.oneof(
+  fc.array(fc.double(), { maxLength: 400 }),
+  fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1, max: 1 }), { minLength: 384, maxLength: 384 }),
+  fc.jsonValue(),
+);
+
+/** Bodies shaped like the real ones with arbitrary values, and arbitrary JSON. */
+const jsonBody = fc.oneof(
+  fc.record({ messages: fc.oneof(fc.array(message, { maxLength: 120 }), fc.jsonValue()) }, { requiredKeys: [] }),
+  fc.record({ text: fc.oneof(anyString, fc.jsonValue()), embedding }, { requiredKeys: [] }),
+  fc.record({ texts: fc.oneof(fc.array(fc.oneof(anyString, fc.jsonValue()), { maxLength: 300 }), fc.jsonValue()) }),
+  fc.record({ title: fc.oneof(anyString, fc.jsonValue()) }, { requiredKeys: [] }),
+  fc.jsonValue(),
+  fc.dictionary(fc.string({ unit: anyChar }), fc.jsonValue()),
+);
+
+/** Raw bodies: malformed JSON, or other media types. */
+const rawBody = fc.record({
+  contentType: fc.constantFrom(
+    'application/json',
+    'application/json; charset=latin1',
+    'application/json; charset=utf-16',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/octet-stream',
+  ),
+  text: fc.oneof(
+    fc.string({ unit: anyChar }),
+    fc.constantFrom('{', '{"messages":[', '[1,', '{"a":1}}', '\u0000', 'a=b&a=c'),
+  ),
+});
+
+const query = fc.oneof(
+  fc.constant(''),
+  fc.constantFrom('last=1', 'last=0', 'last=-1', 'last=1e3', 'last=1.5', 'last=', 'last=1&last=2', 'last[a]=1', 'x=1'),
+  fc.string({ unit: anyChar }).map((text) => `last=${encodeURIComponent(text.toWellFormed())}`),
+);
+
+const noBody = fc.constant({});
+const vector = fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1, max: 1 }), {
+  minLength: 384,
+  maxLength: 384,
+});
+const validMessages = fc.array(fc.record({ role: fc.constantFrom('user', 'tool'), content: fc.string() }), {
+  minLength: 1,
+  maxLength: 3,
+});
+
+/** Each route, with bodies it accepts, so that the run reaches past validation too. */
+const ROUTES = [
+  ['post', () => '/conversations', fc.record({ title: fc.string() }, { requiredKeys: [] })],
+  ['get', (id: string) => `/conversations/${id}/messages`, noBody],
+  ['post', (id: string) => `/conversations/${id}/messages`, fc.record({ messages: validMessages })],
+  ['delete', (id: string) => `/conversations/${id}`, noBody],
+  ['put', (id: string) => `/users/${id}/embeddings`, fc.record({ text: fc.string(), embedding: vector })],
+  ['post', (id: string) => `/users/${id}/embeddings/lookup`, fc.record({ text: fc.string() })],
+  [
+    'post',
+    (id: string) => `/users/${id}/embeddings/embed`,
+    fc.record({ texts: fc.array(fc.string(), { minLength: 1 }) }),
+  ],
+  ['delete', (id: string) => `/users/${id}/embeddings`, noBody],
+] as const;
+
+const routeAndBody = fc
+  .integer({ min: 0, max: ROUTES.length - 1 })
+  .chain((index) =>
+    fc.tuple(
+      fc.constant(index),
+      fc.oneof(
+        { arbitrary: fc.oneof(ROUTES[index][2], jsonBody).map((json) => ({ json })), weight: 3 },
+        { arbitrary: rawBody.map((raw) => ({ raw })), weight: 1 },
+      ),
+    ),
+  );
+
+const ANSWERS = [200, 201, 204, 400, 404, 413, 415];
+
+describe('fuzzing every route with generated input', () => {
+  let stack: DemoStack;
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    stack = await startDemoStack();
+    app = stack.app;
+  });
+  afterAll(() => stack.close());
+
+  it('never answers 500: every answer is a success, 400, 404, 413 or 415, and errors say what was wrong', async () => {
+    const server = app.getHttpServer();
+    const statuses = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(routeAndBody, segment, query, async ([routeIndex, body], id, search) => {
+        const [method, path] = ROUTES[routeIndex];
+        const { contentType, text } =
+          'json' in body ? { contentType: 'application/json', text: JSON.stringify(body.json) } : body.raw;
+        const url = search ? `${path(id)}?${search}` : path(id);
+        const response = await request(server)[method](url).set('Content-Type', contentType).send(text);
+        statuses.add(response.status);
+        expect(ANSWERS).toContain(response.status);
+        if (response.status >= 400) {
+          expect(response.body.statusCode).toBe(response.status);
+          expect(response.body.message.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 400 },
+    );
+    // the generators reach past validation, not only its refusals
+    expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 201, 204, 400, 404]));
+  });
+});
