@@ -19,5 +19,7 @@ module.exports = {
     },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/libs/redis-cache/test/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    // real redis-server processes killed, frozen and restarted under load (docs/reliability.md)
+    { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] },
   ],
 };

@@ -139,6 +139,8 @@ describe('GET /metrics', () => {
 
     expect(samples.get('wbot_redis_connection_up{connection="local"}')).toBe(1);
     expect(samples.get('wbot_redis_connection_up{connection="shared"}')).toBe(1);
+    expect(samples.get('wbot_redis_breaker_state{connection="local",state="closed"}')).toBe(1);
+    expect(samples.get('wbot_redis_breaker_state{connection="shared",state="open"}')).toBe(0);
     expect(samples.get('wbot_redis_connection_state{connection="shared",state="ready"}')).toBe(1);
     expect(samples.get('wbot_redis_connection_state{connection="shared",state="reconnecting"}')).toBe(0);
     expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);

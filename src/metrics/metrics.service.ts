@@ -1,16 +1,11 @@
-import { RedisService } from '@liaoliaots/nestjs-redis';
-import { Inject, Injectable } from '@nestjs/common';
-import {
-  EmbeddingCacheService,
-  MessageCacheService,
-  REDIS_CACHE_OPTIONS,
-  type ResolvedRedisCacheOptions,
-} from '@wbot/redis-cache';
+import { Injectable } from '@nestjs/common';
+import { EmbeddingCacheService, MessageCacheService } from '@wbot/redis-cache';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type CacheConnection = 'local' | 'shared';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 const CONNECTION_STATES = ['wait', 'connecting', 'connect', 'ready', 'close', 'reconnecting', 'end'] as const;
 
 function snakeCase(name: string): string {
@@ -50,12 +45,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(
-    embeddings: EmbeddingCacheService,
-    messages: MessageCacheService,
-    redis: RedisService,
-    @Inject(REDIS_CACHE_OPTIONS) options: ResolvedRedisCacheOptions,
-  ) {
+  constructor(embeddings: EmbeddingCacheService, messages: MessageCacheService) {
     collectDefaultMetrics({ register: this.registry });
     const libraryCounters = () => [
       { connection: 'local', counters: embeddings.stats() as object },
@@ -74,11 +64,10 @@ export class MetricsService {
         }
       },
     });
-    const clients = () =>
-      (['local', 'shared'] as const).map((connection) => ({
-        connection,
-        status: redis.getOrThrow(options.connections[connection].namespace).status,
-      }));
+    const clients = () => [
+      { ...embeddings.connectionState(), connection: 'local' },
+      { ...messages.connectionState(), connection: 'shared' },
+    ];
     new Gauge({
       name: 'wbot_redis_connection_up',
       help: 'Whether the Redis connection is ready for commands (1) or not (0).',
@@ -96,6 +85,17 @@ export class MetricsService {
       collect() {
         for (const { connection, status } of clients()) {
           for (const state of CONNECTION_STATES) this.set({ connection, state }, status === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'wbot_redis_breaker_state',
+      help: "The connection's circuit breaker: 1 for its current state (closed, open, half-open), 0 for the others.",
+      labelNames: ['connection', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const { connection, breaker } of clients()) {
+          for (const state of BREAKER_STATES) this.set({ connection, state }, breaker === state ? 1 : 0);
         }
       },
     });

@@ -108,7 +108,8 @@ function assertRedisServerInstalled(): void {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now, e.g. for a `--tls-port` beside the plain one. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

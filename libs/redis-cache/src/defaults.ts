@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 
 /** Every default of the library, in one place. */
 export const DEFAULT_CONNECTION_NAMES = { local: 'local', shared: 'shared' } as const;
@@ -25,6 +25,9 @@ export const MESSAGE_DEFAULTS = {
 export const MAX_USER_ID_LENGTH = 1024;
 export const MAX_CONVERSATION_ID_LENGTH = 256;
 
+/** How many conversations a message client remembers to clear after writes that failed on Redis. */
+export const MAX_UNSETTLED_CONVERSATIONS = 10_000;
+
 /** How long a cache call may take in all before it gives its fallback. */
 export const DEFAULT_DEADLINE_MS = 150;
 
@@ -39,7 +42,8 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
 
 /**
  * ioredis options that make a cache fail fast instead of queueing and retrying:
- * with ioredis's own defaults a caller waits seconds while Redis is down.
+ * with ioredis's own defaults a caller waits seconds while Redis is down, and a
+ * command that timed out in the offline queue can still be sent later.
  */
 export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
@@ -47,6 +51,62 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   autoResendUnfulfilledCommands: false,
   commandTimeout: 100,
   connectTimeout: 1000,
+  // a socket that stops answering (a frozen server) is dropped and reconnected
   socketTimeout: 2000,
+  // ioredis waits this long for a closing socket before destroying it (its default, 2 s, delays shutdown)
+  disconnectTimeout: 200,
   retryStrategy: (attempt) => reconnectDelay(attempt),
 };
+
+// The single-node options ioredis lets a cluster's node connections take: it sets their retry and queue itself.
+const {
+  retryStrategy: _retryStrategy,
+  enableOfflineQueue: _nodeQueue,
+  ...FAIL_FAST_NODE_OPTIONS
+} = FAIL_FAST_REDIS_OPTIONS;
+
+/**
+ * ioredis Cluster options that fail fast like a single node. The Cluster's own
+ * offline queue is not covered by the nodes' commandTimeout (ioredis #1604), so
+ * it is off. A redirection or a closed node connection is not retried later from
+ * a delay queue: the caller has had its fallback by then, and a cluster failover
+ * takes at least cluster-node-timeout anyway. A lost node is found again through
+ * the MOVED replies of the others (ioredis's default).
+ */
+export const FAIL_FAST_CLUSTER_OPTIONS: ClusterOptions = {
+  enableOfflineQueue: false,
+  maxRedirections: 3,
+  retryDelayOnFailover: 0,
+  retryDelayOnClusterDown: 0,
+  retryDelayOnTryAgain: 0,
+  slotsRefreshTimeout: 1000,
+  clusterRetryStrategy: (attempt) => reconnectDelay(attempt),
+  redisOptions: FAIL_FAST_NODE_OPTIONS,
+};
+
+/**
+ * ioredis options for a master found through Sentinel: the single-node fail-fast
+ * options, sentinels retried with the same capped, jittered backoff, and the
+ * failover detector, which reconnects as soon as a sentinel announces a new
+ * master instead of waiting for the old one's socket to fail.
+ */
+export const FAIL_FAST_SENTINEL_OPTIONS: RedisOptions = {
+  ...FAIL_FAST_REDIS_OPTIONS,
+  sentinelRetryStrategy: (attempt) => reconnectDelay(attempt),
+  sentinelReconnectStrategy: (attempt) => reconnectDelay(attempt),
+  sentinelCommandTimeout: 1000,
+  failoverDetector: true,
+};
+
+/**
+ * A connection's circuit breaker: it opens after 3 failed calls in a row, or once
+ * more than half of at least 5 calls within a second failed, and tries one probe
+ * call 500 ms later.
+ */
+export const CIRCUIT_BREAKER_DEFAULTS = {
+  consecutiveFailures: 3,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  windowMs: 1000,
+  resetTimeoutMs: 500,
+} as const;

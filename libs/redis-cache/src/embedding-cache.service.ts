@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { EmbeddingCacheStats } from './cache-stats';
+import type { ConnectionState } from './connection-breaker';
 import { RedisCacheInputError } from './errors';
 import { assertArray, assertFunction, assertText, assertUserId, assertVector } from './input';
 import { embeddingField, embeddingKeys, type EmbeddingKeys } from './keys';
@@ -47,6 +48,7 @@ export class EmbeddingCacheService {
       connection: 'local',
       deadlineMs: resolveDeadline(runtime.deadlineMs),
       logger: runtime.logger ?? console,
+      breaker: runtime.breaker,
       onFallback: () => this.counters.fallbacks++,
     });
   }
@@ -161,6 +163,11 @@ export class EmbeddingCacheService {
 
   stats(): EmbeddingCacheStats {
     return { ...this.counters };
+  }
+
+  /** The connection's name, its ioredis status and its circuit breaker's state, for metrics. */
+  connectionState(): ConnectionState {
+    return this.redis.connectionState();
   }
 
   private get ttlMs(): number {

@@ -1,13 +1,10 @@
-import type { RedisOptions } from 'ioredis';
 import type { CacheLogger } from './cache-logger';
+import type { ConnectionBreaker } from './connection-breaker';
 import type { Precision } from './keys';
 
-/** One Redis connection: a URL and/or any ioredis options, which override the fail-fast defaults. */
-export interface RedisConnectionOptions extends RedisOptions {
-  url?: string;
-  /** The client's name in `@liaoliaots/nestjs-redis`'s `RedisService` (defaults: `local`, `shared`). */
-  namespace?: string;
-}
+import type { RedisConnectionOptions, ResolvedConnectionOptions } from './redis-connections';
+
+export type { RedisConnectionOptions, ResolvedConnectionOptions } from './redis-connections';
 
 export interface EmbeddingCacheOptions {
   /** Entries kept per user before the least recently used is evicted. Default 1000. */
@@ -47,9 +44,29 @@ export interface CacheRuntimeOptions {
   deadlineMs?: number;
   /** Where warnings go (Redis failures, rate-limited). Default: `console`. */
   logger?: CacheLogger;
+  /**
+   * The connection's circuit breaker, shared by every cache on that client (the
+   * Nest module makes one per connection). Without one, a call still gives its
+   * fallback at once while the connection is not ready, and at its deadline otherwise.
+   */
+  breaker?: ConnectionBreaker;
 }
 
-export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logger'> {
+/** When a connection's circuit breaker opens and when it tries again. */
+export interface CircuitBreakerOptions {
+  /** Failed calls in a row that open it. Default 3. */
+  consecutiveFailures?: number;
+  /** Failed calls, in percent of the calls in the window, above which it opens. Default 50. */
+  errorThresholdPercentage?: number;
+  /** Calls in the window below which it stays closed whatever fails. Default 5. */
+  volumeThreshold?: number;
+  /** The rolling window failures are counted over, in ms. Default 1000. */
+  windowMs?: number;
+  /** How long it stays open before one probe call may try the connection, in ms. Default 500. */
+  resetTimeoutMs?: number;
+}
+
+export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logger' | 'breaker'> {
   connections: {
     /** The AI-only Redis; embeddings live here. */
     local: RedisConnectionOptions;
@@ -58,16 +75,19 @@ export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logg
   };
   embeddings?: EmbeddingCacheOptions;
   messages?: MessageCacheOptions;
+  /** One breaker per connection, shared by the caches and the health check on it. */
+  circuitBreaker?: CircuitBreakerOptions;
 }
 
 export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'hashSecret'>> &
   Pick<EmbeddingCacheOptions, 'hashSecret'>;
 export type ResolvedMessageOptions = Required<MessageCacheOptions>;
-export type ResolvedConnectionOptions = RedisConnectionOptions & { namespace: string };
+export type ResolvedCircuitBreakerOptions = Required<CircuitBreakerOptions>;
 
 export interface ResolvedRedisCacheOptions {
   connections: { local: ResolvedConnectionOptions; shared: ResolvedConnectionOptions };
   embeddings: ResolvedEmbeddingOptions;
   messages: ResolvedMessageOptions;
+  circuitBreaker: ResolvedCircuitBreakerOptions;
   deadlineMs: number;
 }

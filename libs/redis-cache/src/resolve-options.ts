@@ -1,17 +1,18 @@
 import {
+  CIRCUIT_BREAKER_DEFAULTS,
   DEFAULT_CONNECTION_NAMES,
   DEFAULT_DEADLINE_MS,
   EMBEDDING_DEFAULTS,
-  FAIL_FAST_REDIS_OPTIONS,
   MESSAGE_DEFAULTS,
 } from './defaults';
 import { RedisCacheConfigError } from './errors';
+import { resolveConnection } from './redis-connections';
 import type {
+  CircuitBreakerOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,
   RedisCacheModuleOptions,
-  RedisConnectionOptions,
-  ResolvedConnectionOptions,
+  ResolvedCircuitBreakerOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
   ResolvedRedisCacheOptions,
@@ -32,10 +33,11 @@ function section(value: unknown, option: string): Record<string, unknown> {
   return value;
 }
 
-function integer(value: unknown, option: string, fallback: number, min = 1): number {
+function integer(value: unknown, option: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new RedisCacheConfigError(option, `must be an integer >= ${min} (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new RedisCacheConfigError(option, `must be an integer ${range} (got ${JSON.stringify(value)})`);
   }
   return value;
 }
@@ -95,32 +97,34 @@ export function resolveDeadline(value: unknown): number {
   return integer(value, 'deadlineMs', DEFAULT_DEADLINE_MS);
 }
 
-function resolveConnection(value: unknown, name: 'local' | 'shared'): ResolvedConnectionOptions {
-  const option = `connections.${name}`;
-  if (!isRecord(value)) throw new RedisCacheConfigError(option, 'must be an object with a url or ioredis options');
-  const raw = value as RedisConnectionOptions;
-  if (raw.url !== undefined) {
-    if (typeof raw.url !== 'string' || !/^rediss?:\/\/./.test(raw.url)) {
-      throw new RedisCacheConfigError(`${option}.url`, 'must be a redis:// or rediss:// URL');
-    }
-    try {
-      new URL(raw.url);
-    } catch {
-      throw new RedisCacheConfigError(`${option}.url`, 'is not a valid URL');
-    }
-  }
-  const namespace = raw.namespace ?? DEFAULT_CONNECTION_NAMES[name];
-  if (typeof namespace !== 'string' || namespace.length === 0) {
-    throw new RedisCacheConfigError(`${option}.namespace`, 'must be a non-empty string');
-  }
-  return { ...FAIL_FAST_REDIS_OPTIONS, ...raw, namespace };
+export function resolveCircuitBreaker(options: CircuitBreakerOptions | undefined): ResolvedCircuitBreakerOptions {
+  const raw = section(options, 'circuitBreaker');
+  const defaults = CIRCUIT_BREAKER_DEFAULTS;
+  return {
+    consecutiveFailures: integer(
+      raw.consecutiveFailures,
+      'circuitBreaker.consecutiveFailures',
+      defaults.consecutiveFailures,
+    ),
+    errorThresholdPercentage: integer(
+      raw.errorThresholdPercentage,
+      'circuitBreaker.errorThresholdPercentage',
+      defaults.errorThresholdPercentage,
+      1,
+      100,
+    ),
+    volumeThreshold: integer(raw.volumeThreshold, 'circuitBreaker.volumeThreshold', defaults.volumeThreshold),
+    // opossum counts in ten buckets of windowMs / 10
+    windowMs: integer(raw.windowMs, 'circuitBreaker.windowMs', defaults.windowMs, 10),
+    resetTimeoutMs: integer(raw.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', defaults.resetTimeoutMs),
+  };
 }
 
 export function resolveModuleOptions(options: RedisCacheModuleOptions): ResolvedRedisCacheOptions {
   if (!isRecord(options)) throw new RedisCacheConfigError('options', 'must be an object');
   const connections = section(options.connections, 'connections');
-  const local = resolveConnection(connections.local, 'local');
-  const shared = resolveConnection(connections.shared, 'shared');
+  const local = resolveConnection(connections.local, 'connections.local', DEFAULT_CONNECTION_NAMES.local);
+  const shared = resolveConnection(connections.shared, 'connections.shared', DEFAULT_CONNECTION_NAMES.shared);
   if (local.namespace === shared.namespace) {
     throw new RedisCacheConfigError(
       'connections.shared.namespace',
@@ -131,6 +135,7 @@ export function resolveModuleOptions(options: RedisCacheModuleOptions): Resolved
     connections: { local, shared },
     embeddings: resolveEmbeddingOptions(options.embeddings),
     messages: resolveMessageOptions(options.messages),
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     deadlineMs: resolveDeadline(options.deadlineMs),
   };
 }

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+
+/** The packages a source file loads at run time: type-only imports are erased and not followed. */
+function runtimeImports(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  const specifiers: string[] = [];
+  for (const match of source.matchAll(/^(import|export)\s+(type\s+)?([^;]*?)\s+from\s+'([^']+)'/gm)) {
+    const [, , typeOnly, clause, specifier] = match;
+    const allTypes =
+      /^\{[^}]*\}$/.test(clause) &&
+      clause
+        .slice(1, -1)
+        .split(',')
+        .every((name) => /^\s*type\s/.test(name) || !name.trim());
+    if (!typeOnly && !allTypes) specifiers.push(specifier);
+  }
+  return specifiers;
+}
+
+function externalDependencies(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const external = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of runtimeImports(file)) {
+      if (specifier.startsWith('.')) {
+        const base = resolve(dirname(file), specifier);
+        const candidates = [`${base}.ts`, join(base, 'index.ts')];
+        visit(
+          candidates.find((candidate) => {
+            try {
+              readFileSync(candidate);
+              return true;
+            } catch {
+              return false;
+            }
+          })!,
+        );
+      } else if (!builtinModules.includes(specifier.replace(/^node:/, ''))) {
+        external.add(specifier);
+      }
+    }
+  };
+  visit(entry);
+  return external;
+}
+
+it('the framework-free client entry loads ioredis and nothing else outside Node (no opossum, no Nest)', () => {
+  expect([...externalDependencies(join(__dirname, 'index.ts'))]).toEqual(['ioredis']);
+});
+
+it('the Nest entry does load opossum, so the check above can see it', () => {
+  expect(externalDependencies(join(__dirname, '..', 'index.ts')).has('opossum')).toBe(true);
+});

@@ -1,0 +1,30 @@
+import { FAIL_FAST_REDIS_OPTIONS, reconnectDelay } from './defaults';
+
+describe('reconnectDelay', () => {
+  it('grows exponentially from 50 ms, is capped at 1 s, and never gives up', () => {
+    expect([1, 2, 3, 4, 5, 10, 1000].map((attempt) => reconnectDelay(attempt, () => 1))).toEqual([
+      100, 200, 400, 800, 1000, 1000, 1000,
+    ]);
+  });
+
+  it('is jittered over the whole range, with a 50 ms floor', () => {
+    expect(reconnectDelay(5, () => 0)).toBe(50);
+    expect(reconnectDelay(5, () => 0.5)).toBe(500);
+  });
+});
+
+describe('FAIL_FAST_REDIS_OPTIONS', () => {
+  it('turns off queueing and resending, and bounds every wait', () => {
+    const { retryStrategy, ...options } = FAIL_FAST_REDIS_OPTIONS;
+    expect(options).toEqual({
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: 100,
+      connectTimeout: 1000,
+      socketTimeout: 2000,
+      disconnectTimeout: 200,
+    });
+    expect(typeof retryStrategy).toBe('function');
+  });
+});

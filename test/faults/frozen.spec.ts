@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import { inspector, waitUntilReady } from '../support/redis-client';
+import { RedisServer } from '../support/redis-server';
+import {
+  FAST_BOUND_MS,
+  RECOVERY_BOUND_MS,
+  SLOW_BOUND_MS,
+  expectBounded,
+  expectConsistentBookkeeping,
+  hits,
+  load,
+  now,
+  openCache,
+  recordFigures,
+  resetClock,
+  sleep,
+  until,
+  type Cache,
+} from './fault-harness';
+
+const FREEZE_MS = 3000;
+
+let server: RedisServer;
+let cache: Cache;
+let inspect: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  cache = openCache(server.url);
+  await waitUntilReady(cache.client);
+  inspect = await inspector(server.url);
+});
+
+afterAll(async () => {
+  await cache.close();
+  inspect.disconnect();
+  await server.stop();
+});
+
+it('frozen (SIGSTOP 3 s): calls end within commandTimeout + 50 ms until the breaker opens, then within 5 ms; hits resume after SIGCONT', async () => {
+  resetClock();
+  const traffic = load(cache, 4, 2);
+  await sleep(300);
+  const frozenAt = now();
+  server.freeze();
+  await sleep(FREEZE_MS);
+  server.thaw();
+  const thawedAt = now();
+  const recoveryMs = await until(() => hits(cache), 5000);
+  await traffic.stop();
+
+  const during = traffic.calls.filter((call) => call.at >= frozenAt && call.at < thawedAt);
+  const shortCircuited = during.filter((call) => call.breaker === 'open' || call.status !== 'ready');
+  const reachedServer = during.filter((call) => !shortCircuited.includes(call));
+  const fast = expectBounded(
+    shortCircuited.map((call) => call.ms),
+    FAST_BOUND_MS,
+  );
+  const slow = expectBounded(
+    reachedServer.map((call) => call.ms),
+    SLOW_BOUND_MS,
+  );
+  expect(shortCircuited.filter((call) => call.breaker === 'open').length).toBeGreaterThan(0);
+  expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+  expect(cache.breaker.state).toBe('closed');
+  await expectConsistentBookkeeping(
+    inspect,
+    Array.from({ length: 7 }, (_, i) => `user-${i}`),
+  );
+  recordFigures('frozen', { freezeMs: FREEZE_MS, shortCircuited: fast, reachedServer: slow, recoveryMs });
+}, 20_000);
