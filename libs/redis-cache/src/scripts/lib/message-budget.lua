@@ -20,17 +20,27 @@ local function get_total()
   -- the counter was lost (e.g. to maxmemory eviction): rebuild it from the sizes
   local sum = 0
   for _, size in ipairs(redis.call('HVALS', sizes)) do sum = sum + tonumber(size) end
-  if sum > 0 then redis.call('SET', total_key, sum) end
+  if sum > 0 then redis.call('SET', total_key, sum, 'PX', ttl_ms) end
   return sum
 end
 
 -- Removes a conversation and its share of the count, wherever it stands.
 local function forget(id)
   local size = tonumber(redis.call('HGET', sizes, id) or '0')
-  if size > 0 then redis.call('DECRBY', total_key, size) end
+  -- DECRBY on a lost counter would create a negative one without a TTL; a lost
+  -- counter is rebuilt from the sizes instead, once this entry is gone from them
+  if size > 0 and redis.call('EXISTS', total_key) == 1 then redis.call('DECRBY', total_key, size) end
   redis.call('HDEL', sizes, id)
   redis.call('ZREM', lru, id)
   redis.call('DEL', messages_prefix .. id, ids_prefix .. id)
+end
+
+-- Counts with no LRU record can't be evicted (their LRU ZSET was lost, e.g. to
+-- maxmemory eviction): drop those conversations so the budget is exact again.
+local function forget_untracked()
+  for _, id in ipairs(redis.call('HKEYS', sizes)) do
+    if not redis.call('ZSCORE', lru, id) then forget(id) end
+  end
 end
 
 -- Conversations idle for the TTL have expired (or are about to): purge their
@@ -43,15 +53,26 @@ end
 
 -- Evicts whole conversations, least recently accessed first, never `keep`,
 -- until `incoming` more messages fit in the budget.
+-- The callers have checked that `keep` and `incoming` alone fit in the budget,
+-- so running out of victims means the counts went wrong (the LRU or the total
+-- was lost or damaged): they are rebuilt from what is tracked, once.
 local function make_room(incoming, keep)
   local total = get_total()
+  local rebuilt = false
   while total + incoming > budget do
     local oldest = redis.call('ZRANGE', lru, 0, 1)
     local victim = oldest[1]
     if victim == keep then victim = oldest[2] end
-    if not victim then break end
-    forget(victim)
-    evicted = evicted + 1
+    if victim then
+      forget(victim)
+      evicted = evicted + 1
+    elseif rebuilt then
+      break
+    else
+      forget_untracked()
+      redis.call('DEL', total_key)
+      rebuilt = true
+    end
     total = get_total()
   end
 end
