@@ -9,18 +9,33 @@ export { RedisCacheHealthIndicator } from './health/redis-cache.health';
 export type { RedisCacheConnection } from './health/redis-cache.health';
 export { RedisCacheInputError, RedisCacheConfigError } from './errors';
 export { createCacheRedis } from './create-cache-redis';
+export { createCacheClient } from './create-cache-client';
+export { parseHostPorts } from './redis-connections';
+export type {
+  ClusterConnectionOptions,
+  HostPort,
+  SentinelConnectionOptions,
+  StandaloneConnectionOptions,
+} from './redis-connections';
+export { bucketPlacements, describeBucketSpread } from './bucket-spread';
+export type { BucketPlacement } from './bucket-spread';
 export {
   DEFAULT_CONNECTION_NAMES,
   DEFAULT_DEADLINE_MS,
   EMBEDDING_DEFAULTS,
+  FAIL_FAST_CLUSTER_OPTIONS,
   FAIL_FAST_REDIS_OPTIONS,
+  FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
+  CIRCUIT_BREAKER_DEFAULTS,
 } from './defaults';
+export type { BreakerState, ConnectionBreaker, ConnectionState } from './connection-breaker';
 export type { EmbeddingCacheStats, MessageCacheStats } from './cache-stats';
 export type { CacheLogger } from './cache-logger';
 export type { Precision } from './keys';
 export type {
   CacheRuntimeOptions,
+  CircuitBreakerOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,
   RedisCacheModuleOptions,

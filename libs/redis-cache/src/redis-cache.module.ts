@@ -1,10 +1,16 @@
-import { RedisModule, RedisService, type RedisModuleOptions } from '@liaoliaots/nestjs-redis';
+import { ClusterModule, ClusterService, RedisModule, RedisService } from '@liaoliaots/nestjs-redis';
 import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import { logBucketSpreadWhenReady } from './bucket-spread';
 import { ThrottledWarning } from './cache-logger';
+import { CacheConnections, toClusterModuleOptions, toRedisModuleOptions } from './cache-connections';
+import { ConnectionBreakers, type RedisCacheConnection } from './connection-breakers';
+import { prepareClusterNodes } from './create-cache-client';
+import { clearSocketTimeoutOnClose } from './create-cache-redis';
 import { EmbeddingCacheService } from './embedding-cache.service';
 import { RedisCacheHealthIndicator } from './health/redis-cache.health';
+import { clientSecrets, maskSecrets } from './mask-secrets';
 import { MessageCacheService } from './message-cache.service';
 import { REDIS_CACHE_OPTIONS } from './redis-cache.constants';
 import {
@@ -22,40 +28,57 @@ const logger = new Logger('RedisCache');
 @Module({})
 class RedisCacheOptionsModule {}
 
-function logErrors(connection: string) {
-  return (client: Redis) => {
+/**
+ * Prepares each client the module creates: logs its errors (rate-limited,
+ * password masked), so a refused password or certificate shows here and not
+ * only as fallbacks; readies a cluster's node connections; and, on a cluster
+ * holding the messages, logs how the message buckets spread over its masters.
+ */
+function prepareClient(options: ResolvedRedisCacheOptions) {
+  return (role: RedisCacheConnection, client: Redis | Cluster) => {
+    const name = options.connections[role].namespace;
     const warning = new ThrottledWarning(logger);
-    client.on('error', (error: Error) => warning.warn(`Redis connection "${connection}": ${error.message}`));
-  };
-}
-
-function toRedisModuleOptions({ connections }: ResolvedRedisCacheOptions): RedisModuleOptions {
-  return {
-    errorLog: false,
-    config: [
-      { ...connections.local, onClientCreated: logErrors(connections.local.namespace) },
-      { ...connections.shared, onClientCreated: logErrors(connections.shared.namespace) },
-    ],
+    const secrets = clientSecrets(client);
+    client.on('error', (error: Error) =>
+      warning.warn(maskSecrets(`Redis connection "${name}" is down: ${error.message}`, secrets)),
+    );
+    if (!(client instanceof Cluster)) return clearSocketTimeoutOnClose(client);
+    prepareClusterNodes(client);
+    if (role === 'shared') logBucketSpreadWhenReady(client, options.messages.buckets, (line) => logger.log(line));
   };
 }
 
 const serviceProviders: Provider[] = [
   {
+    provide: CacheConnections,
+    inject: [REDIS_CACHE_OPTIONS, RedisService, ClusterService],
+    useFactory: (options: ResolvedRedisCacheOptions, redis: RedisService, clusters: ClusterService) =>
+      new CacheConnections(options.connections, redis, clusters),
+  },
+  {
+    provide: ConnectionBreakers,
+    inject: [CacheConnections, REDIS_CACHE_OPTIONS],
+    useFactory: (clients: CacheConnections, options: ResolvedRedisCacheOptions) =>
+      new ConnectionBreakers(clients, options),
+  },
+  {
     provide: EmbeddingCacheService,
-    inject: [RedisService, REDIS_CACHE_OPTIONS],
-    useFactory: (redis: RedisService, options: ResolvedRedisCacheOptions) =>
-      new EmbeddingCacheService(redis.getOrThrow(options.connections.local.namespace), options.embeddings, {
+    inject: [CacheConnections, REDIS_CACHE_OPTIONS, ConnectionBreakers],
+    useFactory: (clients: CacheConnections, options: ResolvedRedisCacheOptions, breakers: ConnectionBreakers) =>
+      new EmbeddingCacheService(clients.get('local'), options.embeddings, {
         deadlineMs: options.deadlineMs,
         logger,
+        breaker: breakers.get('local'),
       }),
   },
   {
     provide: MessageCacheService,
-    inject: [RedisService, REDIS_CACHE_OPTIONS],
-    useFactory: (redis: RedisService, options: ResolvedRedisCacheOptions) =>
-      new MessageCacheService(redis.getOrThrow(options.connections.shared.namespace), options.messages, {
+    inject: [CacheConnections, REDIS_CACHE_OPTIONS, ConnectionBreakers],
+    useFactory: (clients: CacheConnections, options: ResolvedRedisCacheOptions, breakers: ConnectionBreakers) =>
+      new MessageCacheService(clients.get('shared'), options.messages, {
         deadlineMs: options.deadlineMs,
         logger,
+        breaker: breakers.get('shared'),
       }),
   },
 ];
@@ -63,8 +86,10 @@ const serviceProviders: Provider[] = [
 /**
  * `RedisCacheModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory | useClass | useExisting, isGlobal })`.
  * Provides `EmbeddingCacheService` (on the `local` connection), `MessageCacheService`
- * (on `shared`) and `RedisCacheHealthIndicator`, and exports `RedisService`, whose
- * named clients are the two connections. Invalid options stop the start.
+ * (on `shared`) and `RedisCacheHealthIndicator`, and exports `RedisService` and
+ * `ClusterService`, whose named clients are the two connections: a Redis
+ * Cluster's in `ClusterService`, a server's or a Sentinel master's in
+ * `RedisService`. Invalid options stop the start.
  */
 @Module({})
 export class RedisCacheModule extends ConfigurableRedisCacheModule {
@@ -92,15 +117,36 @@ export class RedisCacheModule extends ConfigurableRedisCacheModule {
       exports: [REDIS_CACHE_OPTIONS],
     };
     const redisModule = RedisModule.forRootAsync(
-      { imports: [optionsModule], inject: [REDIS_CACHE_OPTIONS], useFactory: toRedisModuleOptions as never },
+      {
+        imports: [optionsModule],
+        inject: [REDIS_CACHE_OPTIONS],
+        useFactory: ((options: ResolvedRedisCacheOptions) =>
+          toRedisModuleOptions(options.connections, prepareClient(options))) as never,
+      },
+      false,
+    );
+    const clusterModule = ClusterModule.forRootAsync(
+      {
+        imports: [optionsModule],
+        inject: [REDIS_CACHE_OPTIONS],
+        useFactory: ((options: ResolvedRedisCacheOptions) =>
+          toClusterModuleOptions(options.connections, prepareClient(options))) as never,
+      },
       false,
     );
     return {
       module: RedisCacheModule,
       global: generated.global,
-      imports: [optionsModule, redisModule, TerminusModule],
+      imports: [optionsModule, redisModule, clusterModule, TerminusModule],
       providers: [...serviceProviders, RedisCacheHealthIndicator],
-      exports: [EmbeddingCacheService, MessageCacheService, RedisCacheHealthIndicator, redisModule, optionsModule],
+      exports: [
+        EmbeddingCacheService,
+        MessageCacheService,
+        RedisCacheHealthIndicator,
+        redisModule,
+        clusterModule,
+        optionsModule,
+      ],
     };
   }
 }

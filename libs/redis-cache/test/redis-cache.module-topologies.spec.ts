@@ -1,0 +1,87 @@
+import { ClusterService, RedisService } from '@liaoliaots/nestjs-redis';
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  EmbeddingCacheService,
+  MessageCacheService,
+  RedisCacheHealthIndicator,
+  RedisCacheModule,
+  describeBucketSpread,
+} from '@wbot/redis-cache';
+import { RedisCluster } from '../../../test/support/redis-cluster';
+import { RedisSentinel } from '../../../test/support/redis-sentinel';
+import { waitUntilReady } from './topology';
+
+/** Every line the module logs at `log` level. */
+const logged: string[] = [];
+const logger: LoggerService = {
+  log: (message: string) => logged.push(message),
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+async function boot(options: Parameters<typeof RedisCacheModule.forRoot>[0]): Promise<INestApplicationContext> {
+  const moduleRef = await Test.createTestingModule({ imports: [RedisCacheModule.forRoot(options)] }).compile();
+  moduleRef.useLogger(logger);
+  return moduleRef.init();
+}
+
+describe('RedisCacheModule on a cluster and behind Sentinel', () => {
+  let cluster: RedisCluster;
+  let sentinel: RedisSentinel;
+
+  beforeAll(async () => {
+    [cluster, sentinel] = await Promise.all([RedisCluster.start(), RedisSentinel.start()]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all([cluster.stop(), sentinel.stop()]);
+    // the failover detector's sentinel connections keep ioredis's 2 s disconnect timer
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+  }, 10_000);
+
+  it('gives the embeddings an ioredis Cluster from ClusterService and the messages a Sentinel master from RedisService', async () => {
+    const app = await boot({
+      connections: {
+        local: { cluster: { nodes: cluster.nodes } },
+        shared: { sentinel: { sentinels: sentinel.sentinels, name: sentinel.name } },
+      },
+    });
+    const local = app.get(ClusterService).getOrThrow('local');
+    const shared = app.get(RedisService).getOrThrow('shared');
+    await Promise.all([waitUntilReady(local), waitUntilReady(shared)]);
+    await Promise.all(local.nodes('master').map((node) => waitUntilReady(node)));
+    expect(app.get(RedisService).getOrNil('local')).toBeNull();
+    expect(app.get(ClusterService).getOrNil('shared')).toBeNull();
+
+    expect(await app.get(EmbeddingCacheService).cacheEmbedding('user-1', 'hello', [1, 2])).toBe(true);
+    expect(await app.get(MessageCacheService).cacheMessages('c1', [{ id: 'm1' }])).toBe(true);
+    expect(await shared.config('GET', 'port')).toEqual(['port', String(sentinel.master.port)]);
+    const health = app.get(RedisCacheHealthIndicator);
+    expect((await health.isHealthy('local'))['redis-local'].status).toBe('up');
+    expect((await health.isHealthy('shared'))['redis-shared'].status).toBe('up');
+    const ended = [local, shared].map((client) => new Promise((resolve) => client.once('end', resolve)));
+    await app.close();
+    await Promise.all(ended);
+    expect([local.status, shared.status]).toEqual(['end', 'end']);
+  });
+
+  it('logs how the message buckets spread over the masters once the shared cluster is ready', async () => {
+    logged.length = 0;
+    const app = await boot({
+      connections: {
+        local: { url: `redis://127.0.0.1:${sentinel.master.port}` },
+        shared: { cluster: { nodes: cluster.nodes } },
+      },
+      messages: { buckets: 12, maxCachedMessages: 120 },
+    });
+    const shared: Cluster = app.get(ClusterService).getOrThrow('shared');
+    await waitUntilReady(shared);
+    expect(logged).toContain(describeBucketSpread(shared, 12));
+    expect(describeBucketSpread(shared, 12)).toMatch(/^message buckets over 3 masters: /);
+    const local: Redis = app.get(RedisService).getOrThrow('local');
+    await waitUntilReady(local);
+    await app.close();
+  });
+});
