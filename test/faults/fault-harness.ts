@@ -64,7 +64,8 @@ export function openCache(url: string): Cache {
       const ended = new Promise((resolve) => client.once('end', resolve));
       client.disconnect();
       // between reconnect attempts there is no socket to close, and ioredis then emits no 'end'
-      if (client.status !== 'end') await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 500))]);
+      if ((client.status as string) !== 'end')
+        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 500))]);
     },
   };
 }
