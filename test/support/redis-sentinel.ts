@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisServer } from './redis-server';
+import { RedisServer, freePort } from './redis-server';
 
 /** The master group the sentinels monitor. */
 const NAME = 'wbot-master';
@@ -68,6 +67,24 @@ export class RedisSentinel {
     );
   }
 
+  /** How many clients hold a subscription on the sentinels (ioredis's failover detector holds one per sentinel). */
+  async subscribedClients(): Promise<number> {
+    const counts = await Promise.all(
+      this.sentinelPorts.map((port) =>
+        withClient(port, async (client) => {
+          const list = (await client.call('CLIENT', 'LIST')) as string;
+          return list.split('\n').filter((line) => / sub=[1-9]/.test(line)).length;
+        }),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Waits until exactly `count` clients hold a subscription on the sentinels. */
+  async waitForSubscribedClients(count: number): Promise<void> {
+    await untilTrue(async () => (await this.subscribedClients()) === count, `${count} subscribed clients`, 5000);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((child) => stopProcess(child)));
     await Promise.all([this.master.stop(), this.replica.stop()]);
@@ -123,17 +140,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs `work` on a short-lived plain client of the server on `port`. */

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { clearSocketTimeoutOnClose } from './create-cache-redis';
+import { applyIoredisWorkarounds } from './ioredis-workarounds';
 import { resolveConnection, type RedisConnectionOptions, type ResolvedConnectionOptions } from './redis-connections';
 
 /** The client a resolved connection describes, with an `'error'` listener so a failure never surfaces as an unhandled error event. */
@@ -20,7 +20,7 @@ export function connectionClient(connection: ResolvedConnectionOptions): Redis |
  */
 export function prepareClusterNodes(cluster: Cluster): void {
   cluster.on('+node', (node: Redis) => {
-    clearSocketTimeoutOnClose(node);
+    applyIoredisWorkarounds(node);
     if (node.status === 'wait') node.connect().catch(() => undefined);
   });
 }
@@ -33,7 +33,7 @@ function newCluster({ nodes, cluster }: ResolvedConnectionOptions & { kind: 'clu
 
 function newRedis({ url, ...options }: RedisOptions & { url?: string }): Redis {
   const client = url ? new Redis(url, options) : new Redis(options);
-  clearSocketTimeoutOnClose(client);
+  applyIoredisWorkarounds(client);
   return client;
 }
 

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { FAIL_FAST_REDIS_OPTIONS } from './defaults';
+import { applyIoredisWorkarounds } from './ioredis-workarounds';
 
 /**
  * An ioredis client with the library's fail-fast defaults (no offline queue, no
@@ -12,21 +13,6 @@ export function createCacheRedis(url: string, options: RedisOptions = {}): Redis
   client.on('error', () => {
     // Failures surface as fallbacks on each call; the client reconnects by itself.
   });
-  clearSocketTimeoutOnClose(client);
+  applyIoredisWorkarounds(client);
   return client;
-}
-
-/**
- * ioredis up to 5.11.1 arms its `socketTimeout` timer per command and clears it
- * only when data arrives (redis/ioredis#2147). When a socket closes with a
- * command unanswered, the timer survives: it destroys the next, healthy
- * connection `socketTimeout` later, and holds the process open as long after
- * shutdown. Clearing it on every close prevents both.
- */
-export function clearSocketTimeoutOnClose(client: Redis): void {
-  const internals = client as unknown as { socketTimeoutTimer?: NodeJS.Timeout };
-  client.on('close', () => {
-    clearTimeout(internals.socketTimeoutTimer);
-    internals.socketTimeoutTimer = undefined;
-  });
 }

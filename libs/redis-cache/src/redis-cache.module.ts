@@ -7,7 +7,7 @@ import { ThrottledWarning } from './cache-logger';
 import { CacheConnections, toClusterModuleOptions, toRedisModuleOptions } from './cache-connections';
 import { ConnectionBreakers, type RedisCacheConnection } from './connection-breakers';
 import { prepareClusterNodes } from './create-cache-client';
-import { clearSocketTimeoutOnClose } from './create-cache-redis';
+import { applyIoredisWorkarounds } from './ioredis-workarounds';
 import { EmbeddingCacheService } from './embedding-cache.service';
 import { RedisCacheHealthIndicator } from './health/redis-cache.health';
 import { clientSecrets, maskSecrets } from './mask-secrets';
@@ -42,7 +42,7 @@ function prepareClient(options: ResolvedRedisCacheOptions) {
     client.on('error', (error: Error) =>
       warning.warn(maskSecrets(`Redis connection "${name}" is down: ${error.message}`, secrets)),
     );
-    if (!(client instanceof Cluster)) return clearSocketTimeoutOnClose(client);
+    if (!(client instanceof Cluster)) return applyIoredisWorkarounds(client);
     prepareClusterNodes(client);
     if (role === 'shared') logBucketSpreadWhenReady(client, options.messages.buckets, (line) => logger.log(line));
   };

@@ -37,9 +37,7 @@ describe('RedisCacheModule on a cluster and behind Sentinel', () => {
 
   afterAll(async () => {
     await Promise.all([cluster.stop(), sentinel.stop()]);
-    // the failover detector's sentinel connections keep ioredis's 2 s disconnect timer
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-  }, 10_000);
+  });
 
   it('gives the embeddings an ioredis Cluster from ClusterService and the messages a Sentinel master from RedisService', async () => {
     const app = await boot({
@@ -61,10 +59,13 @@ describe('RedisCacheModule on a cluster and behind Sentinel', () => {
     const health = app.get(RedisCacheHealthIndicator);
     expect((await health.isHealthy('local'))['redis-local'].status).toBe('up');
     expect((await health.isHealthy('shared'))['redis-shared'].status).toBe('up');
+    await sentinel.waitForSubscribedClients(3); // the failover detector, on each sentinel
     const ended = [local, shared].map((client) => new Promise((resolve) => client.once('end', resolve)));
     await app.close();
     await Promise.all(ended);
     expect([local.status, shared.status]).toEqual(['end', 'end']);
+    // quit() alone would leave the failover detector subscribed, reconnecting forever (redis/ioredis#1362)
+    await sentinel.waitForSubscribedClients(0);
   });
 
   it('logs how the message buckets spread over the masters once the shared cluster is ready', async () => {

@@ -25,10 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.disconnect();
   await deployment.stop();
-  // the failover detector's connections to the sentinels take ioredis's default
-  // disconnectTimeout (2 s), which this client's options can't set: let those timers end
-  await new Promise((resolve) => setTimeout(resolve, 2100));
-}, 10_000);
+});
 
 beforeEach(() => {
   warnings = [];
