@@ -1,7 +1,10 @@
-// `npm run demo`: starts the built demo app. When neither REDIS_URL nor REDIS_URI is
-// set, it first starts a private, memory-only redis-server on a free port (the
-// embedded default) and stops it when the app exits.
+// `npm run demo`: starts the built demo app. When no Redis is configured (none of
+// REDIS_URL, REDIS_URI, REDIS_CLUSTER_NODES, REDIS_SENTINELS in the environment or
+// in .env, which the app also reads), it first starts a private, memory-only
+// redis-server on a free port (the embedded default) and stops it when the app exits.
 const { spawn, spawnSync } = require('node:child_process');
+const { existsSync, readFileSync } = require('node:fs');
+const { parse } = require('dotenv');
 const { createServer, createConnection } = require('node:net');
 const { join } = require('node:path');
 
@@ -52,10 +55,19 @@ async function startPrivateRedis() {
   return { redis, url: `redis://127.0.0.1:${port}` };
 }
 
+/** The variables that configure the local connection, one per form (src/config/environment.ts). */
+const LOCAL_REDIS_VARIABLES = ['REDIS_URL', 'REDIS_URI', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'];
+
+/** Whether the environment, or the .env file the app reads as @nestjs/config does, configures a Redis. */
+function redisConfigured(env) {
+  const file = existsSync('.env') ? parse(readFileSync('.env')) : {};
+  return LOCAL_REDIS_VARIABLES.some((name) => env[name] || file[name]);
+}
+
 async function main() {
   const env = { ...process.env };
   let redis;
-  if (!env.REDIS_URL && !env.REDIS_URI) {
+  if (!redisConfigured(env)) {
     const started = await startPrivateRedis();
     redis = started.redis;
     env.REDIS_URL = started.url;

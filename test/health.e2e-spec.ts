@@ -139,7 +139,7 @@ describe('demo configuration', () => {
     [{ REDIS_URL: 'redis://x', MAX_CACHED_MESSAGES: 'many' }, 'MAX_CACHED_MESSAGES must be an integer number'],
     [{ REDIS_URL: 'redis://x', MAX_ENTRIES_PER_USER: '0' }, 'MAX_ENTRIES_PER_USER must not be less than 1'],
     [{ REDIS_URL: 'redis://x', PORT: '70000' }, 'PORT must not be greater than 65535'],
-    [{}, 'REDIS_URL (or REDIS_URI) must be set'],
+    [{}, 'REDIS_URL, REDIS_URI, REDIS_CLUSTER_NODES or REDIS_SENTINELS must be set'],
   ])('refuses to start on a bad environment (%#), naming the variable', async (environment, message) => {
     await expect(bootDemo(environment)).rejects.toThrow(message);
   });

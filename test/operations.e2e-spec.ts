@@ -247,7 +247,8 @@ describe('logs', () => {
 
     const entries = lines.map((line) => JSON.parse(line));
     expect(entries.map((entry) => entry.msg)).toContain(
-      `Redis connections: local redis://:***@127.0.0.1:${redis.port}, shared redis://:***@127.0.0.1:${redis.port}`,
+      `Redis connections: local redis://:***@127.0.0.1:${redis.port}, shared redis://:***@127.0.0.1:${redis.port}` +
+        ' (no REDIS_SHARED_* variable is set: messages use the local Redis)',
     );
     const completed = entries.find((entry) => entry.msg === 'request completed');
     expect(completed).toMatchObject({

@@ -12,10 +12,13 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { MESSAGE_DEFAULTS, RedisCacheConfigError, parseHostPorts } from '@wbot/redis-cache';
 import { MAX_EMBEDDING_DIMENSIONS } from '../common/limits';
 
 const REDIS_URL = /^rediss?:\/\/\S+$/;
 const REDIS_URL_MESSAGE = '$property must be a redis:// or rediss:// URL';
+const HOST_PORTS = /^\s*[^,\s]+:\d+(\s*,\s*[^,\s]+:\d+)*\s*$/;
+const HOST_PORTS_MESSAGE = '$property must be comma-separated host:port pairs';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,6 +36,36 @@ export class Environment {
   @IsOptional()
   @Matches(REDIS_URL, { message: REDIS_URL_MESSAGE })
   REDIS_SHARED_URL?: string;
+
+  /** The AI-only Redis as a Redis Cluster: its seed nodes. */
+  @IsOptional()
+  @Matches(HOST_PORTS, { message: HOST_PORTS_MESSAGE })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** The shared Redis as a Redis Cluster: its seed nodes. */
+  @IsOptional()
+  @Matches(HOST_PORTS, { message: HOST_PORTS_MESSAGE })
+  REDIS_SHARED_CLUSTER_NODES?: string;
+
+  /** The AI-only Redis as a master behind Sentinel: the sentinels, and the master group's name. */
+  @IsOptional()
+  @Matches(HOST_PORTS, { message: HOST_PORTS_MESSAGE })
+  REDIS_SENTINELS?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_SENTINEL_NAME?: string;
+
+  /** The shared Redis as a master behind Sentinel; its name defaults to REDIS_SENTINEL_NAME. */
+  @IsOptional()
+  @Matches(HOST_PORTS, { message: HOST_PORTS_MESSAGE })
+  REDIS_SHARED_SENTINELS?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_SHARED_SENTINEL_NAME?: string;
 
   @IsOptional()
   @IsInt()
@@ -53,6 +86,12 @@ export class Environment {
   @IsInt()
   @Min(1)
   MESSAGES_TTL_SECONDS?: number;
+
+  /** How many buckets (hash tags) the message budget is split into; on a cluster, about 4 per master. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  MESSAGE_BUCKETS?: number;
 
   @IsOptional()
   @IsInt()
@@ -111,10 +150,83 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
     throw new EnvironmentError(`Invalid environment: ${problems.join('; ')}`);
   }
-  if (!environment.REDIS_URL && !environment.REDIS_URI) {
-    throw new EnvironmentError('Invalid environment: REDIS_URL (or REDIS_URI) must be set');
-  }
+  const problem = connectionProblem(environment) ?? bucketProblem(environment);
+  if (problem) throw new EnvironmentError(`Invalid environment: ${problem}`);
   return environment;
+}
+
+/**
+ * The variables that give each Redis connection, by form. Where a list names
+ * several, the first one set wins (REDIS_URI is an alias of REDIS_URL; the
+ * shared sentinels' master group defaults to REDIS_SENTINEL_NAME).
+ */
+export const CONNECTION_VARIABLES = {
+  local: {
+    url: ['REDIS_URL', 'REDIS_URI'],
+    clusterNodes: 'REDIS_CLUSTER_NODES',
+    sentinels: 'REDIS_SENTINELS',
+    sentinelName: ['REDIS_SENTINEL_NAME'],
+  },
+  shared: {
+    url: ['REDIS_SHARED_URL'],
+    clusterNodes: 'REDIS_SHARED_CLUSTER_NODES',
+    sentinels: 'REDIS_SHARED_SENTINELS',
+    sentinelName: ['REDIS_SHARED_SENTINEL_NAME', 'REDIS_SENTINEL_NAME'],
+  },
+} as const;
+
+export type ConnectionVariables = (typeof CONNECTION_VARIABLES)[keyof typeof CONNECTION_VARIABLES];
+
+/** The value of the first of `names` that is set. */
+export function firstSet(environment: Environment, names: readonly (keyof Environment)[]): string | undefined {
+  for (const name of names) {
+    const value = environment[name];
+    if (value !== undefined) return String(value);
+  }
+  return undefined;
+}
+
+/** How an error names a list of alternative variables: `REDIS_URL (or REDIS_URI)`. */
+function spell(names: readonly string[]): string {
+  return names.length > 1 ? `${names[0]} (or ${names.slice(1).join(', ')})` : names[0];
+}
+
+/** Each connection is given in at most one form (local in exactly one), a Sentinel form names its master group, and every port is valid. */
+function connectionProblem(environment: Environment): string | undefined {
+  for (const [role, variables] of Object.entries(CONNECTION_VARIABLES)) {
+    const forms = [
+      firstSet(environment, variables.url) !== undefined && spell(variables.url),
+      environment[variables.clusterNodes] !== undefined && variables.clusterNodes,
+      environment[variables.sentinels] !== undefined && variables.sentinels,
+    ].filter((form): form is string => form !== false);
+    if (role === 'local' && forms.length === 0) {
+      return 'REDIS_URL, REDIS_URI, REDIS_CLUSTER_NODES or REDIS_SENTINELS must be set';
+    }
+    if (forms.length > 1) return `set only one of ${forms.join(' and ')}: they configure the same connection`;
+    if (environment[variables.sentinels] !== undefined && firstSet(environment, variables.sentinelName) === undefined) {
+      return `${spell(variables.sentinelName)} must be set with ${variables.sentinels}`;
+    }
+    for (const name of [variables.clusterNodes, variables.sentinels]) {
+      const value = environment[name];
+      if (value === undefined) continue;
+      try {
+        parseHostPorts(value, name);
+      } catch (error) {
+        if (error instanceof RedisCacheConfigError) return `${error.option} ${error.problem}`;
+        throw error;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The library splits the message budget over the buckets: each must get at least one message. */
+function bucketProblem(environment: Environment): string | undefined {
+  const budget = environment.MAX_CACHED_MESSAGES ?? MESSAGE_DEFAULTS.maxCachedMessages;
+  if (environment.MESSAGE_BUCKETS !== undefined && environment.MESSAGE_BUCKETS > budget) {
+    return `MESSAGE_BUCKETS must not exceed MAX_CACHED_MESSAGES (${budget})`;
+  }
+  return undefined;
 }
 
 /**

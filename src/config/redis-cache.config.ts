@@ -1,9 +1,7 @@
-import { Logger } from '@nestjs/common';
-import type { RedisCacheModuleOptions } from '@wbot/redis-cache';
+import type { RedisCacheModuleOptions, RedisConnectionOptions } from '@wbot/redis-cache';
+import { parseHostPorts } from '@wbot/redis-cache';
 import { MAX_CACHED_MESSAGE_BYTES } from '../common/limits';
-import type { Environment } from './environment';
-
-const logger = new Logger('RedisCacheConfig');
+import { CONNECTION_VARIABLES, firstSet, type ConnectionVariables, type Environment } from './environment';
 
 /** Shows where a Redis URL points without its password. */
 export function maskRedisUrl(url: string): string {
@@ -16,16 +14,49 @@ export function maskRedisUrl(url: string): string {
   }
 }
 
+/** The connection one role's variables give (a URL, cluster nodes, or sentinels and a name), if any is set. */
+function connectionFrom(environment: Environment, variables: ConnectionVariables): RedisConnectionOptions | undefined {
+  const clusterNodes = environment[variables.clusterNodes];
+  if (clusterNodes !== undefined) return { cluster: { nodes: parseHostPorts(clusterNodes, variables.clusterNodes) } };
+  const sentinels = environment[variables.sentinels];
+  if (sentinels !== undefined) {
+    const name = firstSet(environment, variables.sentinelName) as string; // validateEnvironment requires it
+    return { sentinel: { sentinels: parseHostPorts(sentinels, variables.sentinels), name } };
+  }
+  const url = firstSet(environment, variables.url);
+  return url === undefined ? undefined : { url };
+}
+
+/**
+ * The two connections the validated environment gives. Without any shared
+ * variable, the messages use the local connection (`sharedIsLocal`).
+ */
+export function redisConnections(environment: Environment): {
+  local: RedisConnectionOptions;
+  shared: RedisConnectionOptions;
+  sharedIsLocal: boolean;
+} {
+  const local = connectionFrom(environment, CONNECTION_VARIABLES.local) as RedisConnectionOptions;
+  const shared = connectionFrom(environment, CONNECTION_VARIABLES.shared);
+  return { local, shared: shared ?? local, sharedIsLocal: shared === undefined };
+}
+
+/** Where a connection points, without any password: for the start-up log. */
+export function describeConnection(connection: RedisConnectionOptions): string {
+  const addresses = (items: { host: string; port: number }[]) =>
+    items.map(({ host, port }) => `${host}:${port}`).join(',');
+  if ('cluster' in connection && connection.cluster) return `cluster ${addresses(connection.cluster.nodes)}`;
+  if ('sentinel' in connection && connection.sentinel) {
+    return `master "${connection.sentinel.name}" via sentinels ${addresses(connection.sentinel.sentinels)}`;
+  }
+  return maskRedisUrl((connection as { url: string }).url);
+}
+
 /** Maps the validated environment onto the library's options. */
 export function redisCacheOptions(environment: Environment): RedisCacheModuleOptions {
-  const localUrl = (environment.REDIS_URL ?? environment.REDIS_URI) as string;
-  let sharedUrl = environment.REDIS_SHARED_URL;
-  if (!sharedUrl) {
-    logger.log(`REDIS_SHARED_URL is not set: messages use the local Redis (${maskRedisUrl(localUrl)})`);
-    sharedUrl = localUrl;
-  }
+  const { local, shared } = redisConnections(environment);
   return {
-    connections: { local: { url: localUrl }, shared: { url: sharedUrl } },
+    connections: { local, shared },
     embeddings: {
       maxEntriesPerUser: environment.MAX_ENTRIES_PER_USER,
       ttlSeconds: environment.EMBEDDING_TTL_SECONDS,
@@ -36,6 +67,7 @@ export function redisCacheOptions(environment: Environment): RedisCacheModuleOpt
       maxCachedMessages: environment.MAX_CACHED_MESSAGES,
       ttlSeconds: environment.MESSAGES_TTL_SECONDS,
       maxMessageBytes: MAX_CACHED_MESSAGE_BYTES,
+      buckets: environment.MESSAGE_BUCKETS,
     },
   };
 }

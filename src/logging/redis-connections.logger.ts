@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { environment, type Environment } from '../config/environment';
-import { maskRedisUrl } from '../config/redis-cache.config';
+import { describeConnection, redisConnections } from '../config/redis-cache.config';
 
 /** Logs where the two Redis connections point, once at start, with any password masked. */
 @Injectable()
@@ -10,8 +10,10 @@ export class RedisConnectionsLogger implements OnApplicationBootstrap {
   constructor(@Inject(environment.KEY) private readonly env: Environment) {}
 
   onApplicationBootstrap(): void {
-    const local = (this.env.REDIS_URL ?? this.env.REDIS_URI) as string;
-    const shared = this.env.REDIS_SHARED_URL ?? local;
-    this.logger.log(`Redis connections: local ${maskRedisUrl(local)}, shared ${maskRedisUrl(shared)}`);
+    const { local, shared, sharedIsLocal } = redisConnections(this.env);
+    const sharedNote = sharedIsLocal ? ' (no REDIS_SHARED_* variable is set: messages use the local Redis)' : '';
+    this.logger.log(
+      `Redis connections: local ${describeConnection(local)}, shared ${describeConnection(shared)}${sharedNote}`,
+    );
   }
 }

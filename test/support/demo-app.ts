@@ -1,25 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 
+/** Every variable the demo reads, as .env.example lists them (environment.spec.ts checks the list is complete). */
 const VARIABLES = [
-  'REDIS_URL',
-  'REDIS_URI',
-  'REDIS_SHARED_URL',
-  'MAX_ENTRIES_PER_USER',
-  'EMBEDDING_TTL_SECONDS',
-  'MAX_CACHED_MESSAGES',
-  'MESSAGES_TTL_SECONDS',
-  'PORT',
-  'DATABASE_PATH',
-  'EMBEDDING_DIMENSIONS',
-  'EMBEDDING_LATENCY_MS',
-  'API_KEY',
-  'LOG_LEVEL',
-  'BODY_LIMIT_BYTES',
-  'SHUTDOWN_DELAY_MS',
-];
+  ...readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm),
+].map((match) => match[1]);
 
 /** What every test app gets unless the test says otherwise: no file on disk, no log lines. */
 const TEST_DEFAULTS = { DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent' };

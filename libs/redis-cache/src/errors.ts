@@ -21,7 +21,8 @@ export class RedisCacheConfigError extends Error {
   constructor(
     /** The option at fault, e.g. `embeddings.maxEntriesPerUser`. */
     readonly option: string,
-    problem: string,
+    /** What is wrong with it, e.g. `must be an integer of at least 1`. */
+    readonly problem: string,
   ) {
     super(`Invalid @wbot/redis-cache option ${option}: ${problem}`);
   }
