@@ -225,9 +225,9 @@ export class MessageCacheClient {
     return true;
   }
 
-  /** Clears the conversations a failed write may have left stale, while Redis answers. */
   /**
-   * False when a clear failed: the caller then gives its fallback at once, so a
+   * Clears the conversations a failed write may have left stale, while Redis
+   * answers. False when a clear failed: the caller then gives its fallback at once, so a
    * call never waits out two deadlines. While the connection is down there is
    * nothing to try, and the call's own fallback is immediate.
    */

@@ -119,13 +119,49 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await inspect.pttl(bucket.total)).toBeGreaterThan(0);
   });
 
-  it('lost the sizes: conversations whose size is unknown are evicted until the counts are rebuilt exact', async () => {
+  it('lost the sizes: they are rebuilt from the lists, and the least recently used conversation makes room', async () => {
     const cache = await filled();
     await inspect.del(bucket.sizes);
     expect(await cache.cacheMessages('c', messages(40, 'c'))).toBe(true);
-    expect(await cached()).toEqual(['c']);
+    expect(await cached()).toEqual(['b', 'c']);
+    expect(await budgetCounts()).toEqual({ listed: 80, total: 80, sizes: 80 });
+    expect(cache.stats().evictions).toBe(1);
+  });
+
+  it('lost the sizes and the total together: both are rebuilt from the lists, so the budget still holds', async () => {
+    const cache = await filled();
+    await inspect.del(bucket.sizes, bucket.total);
+    expect(await cache.cacheMessages('c', messages(40, 'c'))).toBe(true);
+    expect(await cached()).toEqual(['b', 'c']);
+    expect(await budgetCounts()).toEqual({ listed: 80, total: 80, sizes: 80 });
+    expect(await inspect.hgetall(bucket.sizes)).toEqual({ b: '40', c: '40' });
+    expect(cache.stats().evictions).toBe(1);
+    for (const key of [bucket.sizes, bucket.total]) expect(await inspect.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('rebuilt sizes keep an empty conversation at 0 and drop the LRU record of a list that is gone', async () => {
+    const cache = new MessageCacheClient(client, { maxCachedMessages: 100 });
+    await cache.cacheMessages('empty', []);
+    await cache.cacheMessages('a', messages(40, 'a'));
+    await cache.cacheMessages('gone', messages(10, 'g'));
+    await inspect.del(bucket.sizes, bucket.total, keysOf('gone').messages);
+    expect(await cache.getCachedMessages('empty')).toEqual([]);
+    expect(await inspect.hgetall(bucket.sizes)).toEqual({ empty: '0', a: '40' });
+    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['a', 'empty']);
     expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
-    expect(cache.stats().evictions).toBe(2);
+  });
+
+  it('lost the LRU and the sizes together: a read counts its conversation again and the total is recounted', async () => {
+    const cache = await filled();
+    await inspect.del(bucket.lru, bucket.sizes);
+    expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
+    expect(await inspect.hgetall(bucket.sizes)).toEqual({ a: '40' });
+    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['a']);
+    expect(await inspect.get(bucket.total)).toBe('40');
+    // b is in no bookkeeping now, so it is outside the budget until its TTL: 40 listed beyond the count
+    expect(await cache.appendMessages('a', messages(2, 'x'))).toBe(true);
+    expect(await budgetCounts()).toEqual({ listed: 42 + 40, total: 42, sizes: 42 });
+    expect(await inspect.pttl(keysOf('b').messages)).toBeGreaterThan(0);
   });
 
   it('lost the LRU: a read tracks its conversation again, and the untracked rest is dropped when room runs out', async () => {
@@ -154,6 +190,31 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['b']);
     expect(await cache.cacheMessages('c', messages(60, 'c'))).toBe(true);
     expect(cache.stats().evictions).toBe(0);
+  });
+
+  it('lost a conversation’s id set: an append drops the conversation rather than risk a duplicate, and a fill restores it', async () => {
+    const cache = await filled();
+    await inspect.del(keysOf('a').ids);
+    expect(await cache.appendMessages('a', [{ id: 'a39' }])).toBe(false);
+    expect(await cache.getCachedMessages('a')).toBeNull();
+    expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
+    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['b']);
+
+    expect(await cache.cacheMessages('a', messages(40, 'a'))).toBe(true);
+    expect(await cache.appendMessages('a', [{ id: 'a39' }, { id: 'a40' }])).toBe(true);
+    expect(await cache.getCachedMessages('a', { last: 2 })).toEqual([{ id: 'a39' }, { id: 'a40' }]);
+    expect(await budgetCounts()).toEqual({ listed: 81, total: 81, sizes: 81 });
+  });
+
+  it('keeps the id set of a conversation whose messages have no ids, so its loss shows too', async () => {
+    const cache = new MessageCacheClient(client, { maxCachedMessages: 100 });
+    await cache.cacheMessages('plain', [{ content: 'no id' }]);
+    expect(await inspect.smembers(keysOf('plain').ids)).toEqual(['']);
+    expect(await inspect.pttl(keysOf('plain').ids)).toBeGreaterThan(0);
+    expect(await cache.appendMessages('plain', [{ content: 'another' }])).toBe(true);
+    await inspect.del(keysOf('plain').ids);
+    expect(await cache.appendMessages('plain', [{ content: 'a third' }])).toBe(false);
+    expect(await cache.getCachedMessages('plain')).toBeNull();
   });
 
   it('lost a fill lease: the fill is refused rather than risk a stale one, and the reader still gets its data', async () => {

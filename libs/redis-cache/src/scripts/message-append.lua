@@ -5,9 +5,16 @@
 -- Returns the number of conversations evicted, -1 if the conversation is not
 -- cached, -2 if it would exceed the budget (it is then dropped).
 local n = tonumber(ARGV[6])
+repair_lost_sizes()
 purge_expired()
 redis.call('DEL', lease)
 if not is_cached() then return -1 end
+if redis.call('EXISTS', ids) == 0 then
+  -- the id SET was lost (e.g. to maxmemory eviction): a retried message would
+  -- be appended twice, so drop the conversation; the next read fills it afresh
+  forget(conversation)
+  return -1
+end
 local fresh, fresh_ids, seen = {}, {}, {}
 for i = 1, n do
   local id = ARGV[6 + i]

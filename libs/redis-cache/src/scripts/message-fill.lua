@@ -4,6 +4,7 @@
 -- Returns the number of conversations evicted, -2 if the conversation alone
 -- exceeds the budget, -3 if the lease was lost (a write came first).
 local token, n = ARGV[6], tonumber(ARGV[7])
+repair_lost_sizes()
 purge_expired()
 if token ~= '' and redis.call('GET', lease) ~= token then return -3 end
 redis.call('DEL', lease)
@@ -13,14 +14,12 @@ make_room(n, conversation)
 redis.call('RPUSH', messages, HEADER)
 local first_json = 8 + n
 call_chunked('RPUSH', messages, ARGV, first_json, first_json + n - 1)
-local message_ids = {}
+local message_ids = { IDS_MARKER }
 for i = 8, 7 + n do
   if ARGV[i] ~= '' then message_ids[#message_ids + 1] = ARGV[i] end
 end
 call_chunked('SADD', ids, message_ids, 1, #message_ids)
-if n > 0 then
-  redis.call('HSET', sizes, conversation, n)
-  redis.call('INCRBY', total_key, n)
-end
+redis.call('HSET', sizes, conversation, n)
+if n > 0 then redis.call('INCRBY', total_key, n) end
 touch()
 return evicted

@@ -8,6 +8,7 @@
 -- that no write came in between, since every write deletes the lease.
 local last = tonumber(ARGV[6])
 local token, lease_ms = ARGV[7], ARGV[8]
+repair_lost_sizes()
 purge_expired()
 if not is_cached() then
   if token == '' then return { 0, '' } end

@@ -14,6 +14,10 @@ local evicted = 0
 -- conversation still exists as a one-element list.
 local HEADER = 'wbot:conversation:v1'
 
+-- A member of every cached conversation's id SET (no message id is empty), so
+-- that the SET exists even when no message has an id, and its loss shows.
+local IDS_MARKER = ''
+
 local function get_total()
   local total = redis.call('GET', total_key)
   if total then return tonumber(total) end
@@ -41,6 +45,27 @@ local function forget_untracked()
   for _, id in ipairs(redis.call('HKEYS', sizes)) do
     if not redis.call('ZSCORE', lru, id) then forget(id) end
   end
+end
+
+-- The sizes HASH holds a field (0 for an empty conversation) for every tracked
+-- conversation, so an LRU with members and no sizes means the HASH was lost
+-- (e.g. to maxmemory eviction), perhaps with the total: rebuild both from the
+-- lists themselves, dropping LRU records whose list is gone. Costs one EXISTS
+-- per call while nothing is lost.
+local function repair_lost_sizes()
+  if redis.call('EXISTS', sizes) == 1 or redis.call('ZCARD', lru) == 0 then return end
+  local sum = 0
+  for _, id in ipairs(redis.call('ZRANGE', lru, 0, -1)) do
+    local size = redis.call('LLEN', messages_prefix .. id) - 1
+    if size < 0 then
+      redis.call('ZREM', lru, id)
+    else
+      redis.call('HSET', sizes, id, size)
+      sum = sum + size
+    end
+  end
+  redis.call('DEL', total_key)
+  if sum > 0 then redis.call('SET', total_key, sum, 'PX', ttl_ms) end
 end
 
 -- Conversations idle for the TTL have expired (or are about to): purge their
@@ -85,9 +110,24 @@ local function touch()
   end
 end
 
+-- A conversation whose list is cached is counted and tracked; one that was
+-- neither (its LRU and sizes were lost together) is counted again here, and
+-- room is made for it, before anything else counts on its size.
 local function is_cached()
-  if redis.call('EXISTS', messages) == 1 then return true end
-  -- bookkeeping for a list that expired or was evicted by Redis itself
-  forget(conversation)
-  return false
+  if redis.call('EXISTS', messages) == 0 then
+    -- bookkeeping for a list that expired or was evicted by Redis itself
+    forget(conversation)
+    return false
+  end
+  if not redis.call('HGET', sizes, conversation) then
+    local size = redis.call('LLEN', messages) - 1
+    -- with the sizes gone, the total is only a stale sum: recount what is tracked
+    if redis.call('EXISTS', sizes) == 0 then redis.call('DEL', total_key) end
+    local total = get_total()
+    redis.call('HSET', sizes, conversation, size)
+    redis.call('SET', total_key, total + size, 'PX', ttl_ms)
+    redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
+    make_room(0, conversation)
+  end
+  return true
 end
