@@ -2,6 +2,8 @@
 # npm run bench: installs the bench's own dependencies, builds the library,
 # starts a private redis-server on a free port (never 6379), runs every
 # benchmark in one run, writes docs/benchmarks.md, and always stops the server.
+# Then the cluster scaling bench and the memory sizing, which start their own
+# servers, write their sections of docs/benchmarks.md and docs/sizing.md.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,3 +55,5 @@ done
 
 echo "bench: redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on port $PORT (pid $REDIS_PID)"
 BENCH_REDIS_URL="redis://127.0.0.1:$PORT" node "$BENCH_DIR/run.js"
+node "$BENCH_DIR/cluster.js"
+node "$BENCH_DIR/sizing.js"

@@ -9,11 +9,11 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } = require('node:fs');
-const { createConnection, createServer } = require('node:net');
 const os = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const autocannon = require('autocannon');
+const { answersPing, freePort } = require('../../scripts/net-probes');
 
 const ROOT = join(__dirname, '..', '..');
 const REPORT = join(ROOT, 'docs', 'benchmarks.md');
@@ -29,29 +29,6 @@ const DIMENSIONS = 1536;
 const TARGET_RATIO = 0.5;
 /** RSS may grow this much over the whole run and still count as stable (heap warm-up, buffers). */
 const RSS_GROWTH_LIMIT = 0.25;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function redisAnswers(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function waitFor(check, what, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -204,7 +181,7 @@ async function main() {
       { stdio: 'ignore' },
     );
     children.push(redis);
-    await waitFor(() => redisAnswers(redisPort), 'redis-server');
+    await waitFor(() => answersPing(redisPort), 'redis-server');
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;

@@ -1,7 +1,4 @@
-import type { Redis } from 'ioredis';
 import { FAIL_FAST_REDIS_OPTIONS } from '@wbot/redis-cache';
-import { inspector, waitUntilReady } from '../support/redis-client';
-import { RedisServer } from '../support/redis-server';
 import {
   RECOVERY_BOUND_MS,
   SLOW_BOUND_MS,
@@ -9,49 +6,33 @@ import {
   hits,
   load,
   now,
-  openCache,
   recordFigures,
   resetClock,
   sleep,
   until,
-  type Cache,
+  useFaultFixture,
 } from './fault-harness';
 
 const LOOPS = 4;
 
-let server: RedisServer;
-let cache: Cache;
-let inspect: Redis;
+const fixture = useFaultFixture();
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  cache = openCache(server.url);
-  await waitUntilReady(cache.client);
-  inspect = await inspector(server.url);
-});
-
-afterAll(async () => {
-  await cache.close();
-  inspect.disconnect();
-  await server.stop();
-});
-
-const fallbacks = () => cache.embeddings.stats().fallbacks + cache.messages.stats().fallbacks;
+const fallbacks = () => fixture.cache.embeddings.stats().fallbacks + fixture.cache.messages.stats().fallbacks;
 
 it('CLIENT KILL: fallbacks only while the client reconnects, by itself, then none', async () => {
   resetClock();
-  const traffic = load(cache, LOOPS, 10);
+  const traffic = load(fixture.cache, LOOPS, 10);
   await sleep(300);
   const before = fallbacks();
-  const closed = new Promise((resolve) => cache.client.once('close', resolve));
-  const reconnected = new Promise((resolve) => closed.then(() => cache.client.once('ready', resolve)));
+  const closed = new Promise((resolve) => fixture.cache.client.once('close', resolve));
+  const reconnected = new Promise((resolve) => closed.then(() => fixture.cache.client.once('ready', resolve)));
   const killedAt = now();
   // SKIPME yes (the default) spares the inspector's own connection
-  const killed = (await inspect.call('CLIENT', 'KILL', 'TYPE', 'normal')) as number;
+  const killed = (await fixture.inspect.call('CLIENT', 'KILL', 'TYPE', 'normal')) as number;
   await reconnected;
   const reconnectMs = now() - killedAt;
   const whileReconnecting = fallbacks() - before;
-  const recoveryMs = await until(() => hits(cache), 5000);
+  const recoveryMs = await until(() => hits(fixture.cache), 5000);
   const afterReady = fallbacks();
   await sleep(500);
   await traffic.stop();
@@ -69,19 +50,19 @@ it('CLIENT KILL: fallbacks only while the client reconnects, by itself, then non
 }, 20_000);
 
 it('the connection that replaces one killed with a command unanswered stays up past socketTimeout (ioredis#2147)', async () => {
-  await inspect.call('CLIENT', 'PAUSE', '1000', 'WRITE');
-  const write = cache.embeddings.cacheEmbedding('user', 'unanswered', [1]);
+  await fixture.inspect.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+  const write = fixture.cache.embeddings.cacheEmbedding('user', 'unanswered', [1]);
   await sleep(20);
-  const reconnected = new Promise((resolve) => cache.client.once('ready', resolve));
-  await inspect.call('CLIENT', 'KILL', 'TYPE', 'normal');
+  const reconnected = new Promise((resolve) => fixture.cache.client.once('ready', resolve));
+  await fixture.inspect.call('CLIENT', 'KILL', 'TYPE', 'normal');
   expect(await write).toBe(false);
-  await inspect.call('CLIENT', 'UNPAUSE');
+  await fixture.inspect.call('CLIENT', 'UNPAUSE');
   await reconnected;
   let closes = 0;
   const count = () => closes++;
-  cache.client.on('close', count);
+  fixture.cache.client.on('close', count);
   await sleep((FAIL_FAST_REDIS_OPTIONS.socketTimeout as number) + 300);
-  cache.client.off('close', count);
+  fixture.cache.client.off('close', count);
   expect(closes).toBe(0);
-  expect(await cache.embeddings.cacheEmbedding('user', 'answered', [1])).toBe(true);
+  expect(await fixture.cache.embeddings.cacheEmbedding('user', 'answered', [1])).toBe(true);
 }, 10_000);

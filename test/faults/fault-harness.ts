@@ -10,6 +10,8 @@ import {
   MessageCacheService,
   createCacheRedis,
 } from '@wbot/redis-cache';
+import { inspector, waitUntilReady } from '../support/redis-client';
+import { RedisServer } from '../support/redis-server';
 import { OpossumConnectionBreaker } from '../../libs/redis-cache/src/circuit-breaker';
 import type { BreakerState } from '../../libs/redis-cache/src/connection-breaker';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../../libs/redis-cache/src/defaults';
@@ -68,6 +70,34 @@ export function openCache(url: string): Cache {
         await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 500))]);
     },
   };
+}
+
+/** A cache on its own redis-server, with an inspector connection: what each fault spec kills, freezes or stalls. */
+export interface FaultFixture {
+  server: RedisServer;
+  cache: Cache;
+  inspect: Redis;
+}
+
+/**
+ * Starts a redis-server (with `serverArgs`), opens a cache on it and an
+ * inspector before all of a spec's tests, and closes all three after them. The
+ * fields are set once `beforeAll` has run.
+ */
+export function useFaultFixture(serverArgs: string[] = []): FaultFixture {
+  const fixture = {} as FaultFixture;
+  beforeAll(async () => {
+    fixture.server = await RedisServer.start(serverArgs);
+    fixture.cache = openCache(fixture.server.url);
+    await waitUntilReady(fixture.cache.client);
+    fixture.inspect = await inspector(fixture.server.url);
+  });
+  afterAll(async () => {
+    await fixture.cache?.close();
+    fixture.inspect?.disconnect();
+    await fixture.server?.stop();
+  });
+  return fixture;
 }
 
 export interface Timed<T> {

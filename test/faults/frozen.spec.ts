@@ -1,6 +1,3 @@
-import type { Redis } from 'ioredis';
-import { inspector, waitUntilReady } from '../support/redis-client';
-import { RedisServer } from '../support/redis-server';
 import {
   FAST_BOUND_MS,
   RECOVERY_BOUND_MS,
@@ -10,43 +7,27 @@ import {
   hits,
   load,
   now,
-  openCache,
   recordFigures,
   resetClock,
   sleep,
   until,
-  type Cache,
+  useFaultFixture,
 } from './fault-harness';
 
 const FREEZE_MS = 3000;
 
-let server: RedisServer;
-let cache: Cache;
-let inspect: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  cache = openCache(server.url);
-  await waitUntilReady(cache.client);
-  inspect = await inspector(server.url);
-});
-
-afterAll(async () => {
-  await cache.close();
-  inspect.disconnect();
-  await server.stop();
-});
+const fixture = useFaultFixture();
 
 it('frozen (SIGSTOP 3 s): calls end within commandTimeout + 50 ms until the breaker opens, then within 5 ms; hits resume after SIGCONT', async () => {
   resetClock();
-  const traffic = load(cache, 4, 2);
+  const traffic = load(fixture.cache, 4, 2);
   await sleep(300);
   const frozenAt = now();
-  server.freeze();
+  fixture.server.freeze();
   await sleep(FREEZE_MS);
-  server.thaw();
+  fixture.server.thaw();
   const thawedAt = now();
-  const recoveryMs = await until(() => hits(cache), 5000);
+  const recoveryMs = await until(() => hits(fixture.cache), 5000);
   await traffic.stop();
 
   const during = traffic.calls.filter((call) => call.at >= frozenAt && call.at < thawedAt);
@@ -62,9 +43,9 @@ it('frozen (SIGSTOP 3 s): calls end within commandTimeout + 50 ms until the brea
   );
   expect(shortCircuited.filter((call) => call.breaker === 'open').length).toBeGreaterThan(0);
   expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-  expect(cache.breaker.state).toBe('closed');
+  expect(fixture.cache.breaker.state).toBe('closed');
   await expectConsistentBookkeeping(
-    inspect,
+    fixture.inspect,
     Array.from({ length: 7 }, (_, i) => `user-${i}`),
   );
   recordFigures('frozen', { freezeMs: FREEZE_MS, shortCircuited: fast, reachedServer: slow, recoveryMs });

@@ -1,5 +1,4 @@
-import { inspector, waitUntilReady } from '../support/redis-client';
-import { RedisServer } from '../support/redis-server';
+import { inspector } from '../support/redis-client';
 import {
   FAST_BOUND_MS,
   RECOVERY_BOUND_MS,
@@ -9,40 +8,27 @@ import {
   hits,
   load,
   now,
-  openCache,
   recordFigures,
   resetClock,
   sleep,
   until,
-  type Cache,
+  useFaultFixture,
 } from './fault-harness';
 
-let server: RedisServer;
-let cache: Cache;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  cache = openCache(server.url);
-  await waitUntilReady(cache.client);
-});
-
-afterAll(async () => {
-  await cache.close();
-  await server.stop();
-});
+const fixture = useFaultFixture();
 
 it('kill -9 mid-traffic: in-flight calls end within commandTimeout + 50 ms, later calls within 5 ms, hits resume after a restart', async () => {
   resetClock();
-  const traffic = load(cache, 8);
+  const traffic = load(fixture.cache, 8);
   await sleep(300);
   const killedAt = now();
-  await server.kill();
-  await until(() => cache.client.status !== 'ready', 1000, 1);
+  await fixture.server.kill();
+  await until(() => fixture.cache.client.status !== 'ready', 1000, 1);
   const noticedAt = now();
   await sleep(1000);
   const restartedAt = now();
-  await server.restart();
-  const recoveryMs = await until(() => hits(cache), 5000);
+  await fixture.server.restart();
+  const recoveryMs = await until(() => hits(fixture.cache), 5000);
   await traffic.stop();
 
   const inFlight = traffic.calls.filter((call) => call.at < noticedAt && call.at + call.ms > killedAt);
@@ -56,7 +42,7 @@ it('kill -9 mid-traffic: in-flight calls end within commandTimeout + 50 ms, late
     FAST_BOUND_MS,
   );
   expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-  const inspect = await inspector(server.url);
+  const inspect = await inspector(fixture.server.url);
   await expectConsistentBookkeeping(
     inspect,
     Array.from({ length: 7 }, (_, i) => `user-${i}`),

@@ -1,6 +1,3 @@
-import type { Redis } from 'ioredis';
-import { inspector, waitUntilReady } from '../support/redis-client';
-import { RedisServer } from '../support/redis-server';
 import {
   FAST_BOUND_MS,
   RECOVERY_BOUND_MS,
@@ -10,43 +7,27 @@ import {
   hits,
   load,
   now,
-  openCache,
   recordFigures,
   resetClock,
   sleep,
   until,
-  type Cache,
+  useFaultFixture,
 } from './fault-harness';
 
 const USERS = Array.from({ length: 7 }, (_, i) => `user-${i}`);
 const STALL_MS = 1000;
 
-let server: RedisServer;
-let cache: Cache;
-let inspect: Redis;
+const fixture = useFaultFixture(['--enable-debug-command', 'yes']);
 
-beforeAll(async () => {
-  server = await RedisServer.start(['--enable-debug-command', 'yes']);
-  cache = openCache(server.url);
-  await waitUntilReady(cache.client);
-  inspect = await inspector(server.url);
-});
-
-afterAll(async () => {
-  await cache.close();
-  inspect.disconnect();
-  await server.stop();
-});
-
-/** Runs load through a stall of the server; returns the figures after asserting the bounds. */
+/** Runs load through a stall of the fixture.server; returns the figures after asserting the bounds. */
 async function throughStall(scenario: string, stall: () => Promise<unknown>) {
   resetClock();
-  const traffic = load(cache, 4, 2);
+  const traffic = load(fixture.cache, 4, 2);
   await sleep(200);
   const stalledAt = now();
   await stall();
   const endedAt = now();
-  const recoveryMs = await until(() => hits(cache), 5000);
+  const recoveryMs = await until(() => hits(fixture.cache), 5000);
   await traffic.stop();
 
   const during = traffic.calls.filter((call) => call.at >= stalledAt && call.at < endedAt);
@@ -64,18 +45,18 @@ async function throughStall(scenario: string, stall: () => Promise<unknown>) {
     recoveryMs,
   };
   expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-  // writes that timed out still ran once the server went on: the bookkeeping holds them all
-  await expectConsistentBookkeeping(inspect, USERS);
+  // writes that timed out still ran once the fixture.server went on: the bookkeeping holds them all
+  await expectConsistentBookkeeping(fixture.inspect, USERS);
   recordFigures(scenario, figures);
 }
 
 it('DEBUG SLEEP 1 s: calls stay within their bounds, and the bookkeeping is consistent afterwards', async () => {
-  await throughStall('debug-sleep', () => inspect.call('DEBUG', 'SLEEP', String(STALL_MS / 1000)));
+  await throughStall('debug-sleep', () => fixture.inspect.call('DEBUG', 'SLEEP', String(STALL_MS / 1000)));
 }, 20_000);
 
 it('CLIENT PAUSE 1 s: calls stay within their bounds, and the bookkeeping is consistent afterwards', async () => {
   await throughStall('client-pause', async () => {
-    await inspect.call('CLIENT', 'PAUSE', String(STALL_MS), 'ALL');
+    await fixture.inspect.call('CLIENT', 'PAUSE', String(STALL_MS), 'ALL');
     await sleep(STALL_MS);
   });
 }, 20_000);
