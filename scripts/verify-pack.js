@@ -12,7 +12,7 @@ const {
   rmSync,
   writeFileSync,
 } = require('node:fs');
-const { createServer } = require('node:net');
+const { freePort } = require('./net-probes');
 const { tmpdir } = require('node:os');
 const { basename, join, resolve } = require('node:path');
 
@@ -95,17 +95,6 @@ function writeConsumerApp(app, tarball) {
   writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(CONSUMER_TSCONFIG, null, 2)}\n`);
   mkdirSync(join(app, 'src'));
   copyFileSync(join(__dirname, 'pack-fixture', 'consumer.ts'), join(app, 'src', 'main.ts'));
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Starts a throwaway redis-server and resolves once it accepts connections. */
