@@ -25,6 +25,9 @@ export const MESSAGE_DEFAULTS = {
 export const MAX_USER_ID_LENGTH = 1024;
 export const MAX_CONVERSATION_ID_LENGTH = 256;
 
+/** How many users' key names an embedding service remembers, to hash each id once (at most ~2 MB of ids). */
+export const RECENT_USER_KEYS = 1024;
+
 /** How many conversations a message client remembers to clear after writes that failed on Redis. */
 export const MAX_UNSETTLED_CONVERSATIONS = 10_000;
 

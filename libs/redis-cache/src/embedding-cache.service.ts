@@ -3,7 +3,8 @@ import type { EmbeddingCacheStats } from './cache-stats';
 import type { ConnectionState } from './connection-breaker';
 import { RedisCacheInputError } from './errors';
 import { assertArray, assertFunction, assertText, assertUserId, assertVector } from './input';
-import { embeddingField, embeddingKeys, type EmbeddingKeys } from './keys';
+import { RECENT_USER_KEYS } from './defaults';
+import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from './keys';
 import type {
   CacheRuntimeOptions,
   EmbeddingCacheOptions,
@@ -40,9 +41,14 @@ export class EmbeddingCacheService {
   private readonly counters: EmbeddingCacheStats = { hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 0 };
   /** Computations under way in this process, by user key and entry field (single-flight). */
   private readonly computing = new Map<string, Promise<Vector>>();
+  /** The keys of the users seen last, oldest first: a SHA-256 per call is a measurable share of a hit. */
+  private readonly recentUserKeys = new Map<string, EmbeddingKeys>();
+  private readonly field: (text: string) => string;
 
   constructor(client: Redis | Cluster, options: EmbeddingCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
     this.options = resolveEmbeddingOptions(options);
+    const { namespace, precision, hashSecret } = this.options;
+    this.field = embeddingFieldHasher(namespace, precision, hashSecret);
     defineScripts(client);
     this.redis = new SafeRedis(client, {
       connection: 'local',
@@ -58,7 +64,7 @@ export class EmbeddingCacheService {
   async getCachedEmbedding(userId: string, text: string, options: EmbeddingReadOptions = {}): Promise<Vector | null> {
     assertUserId(userId);
     assertText(text, 'text');
-    const [vector] = await this.read(embeddingKeys(userId), [this.field(text)], options, 'getCachedEmbedding');
+    const [vector] = await this.read(this.keysOf(userId), [this.field(text)], options, 'getCachedEmbedding');
     return vector;
   }
 
@@ -73,14 +79,14 @@ export class EmbeddingCacheService {
     this.assertTexts(texts);
     if (texts.length === 0) return [];
     const fields = texts.map((text) => this.field(text));
-    return this.read(embeddingKeys(userId), fields, options, 'getCachedEmbeddings');
+    return this.read(this.keysOf(userId), fields, options, 'getCachedEmbeddings');
   }
 
   async cacheEmbedding(userId: string, text: string, embedding: number[] | Float32Array): Promise<boolean> {
     assertUserId(userId);
     assertText(text, 'text');
     assertVector(embedding, 'embedding', this.options.maxDimensions, this.options.precision);
-    return this.write(embeddingKeys(userId), [[this.field(text), embedding]], 'cacheEmbedding');
+    return this.write(this.keysOf(userId), [[this.field(text), embedding]], 'cacheEmbedding');
   }
 
   async cacheEmbeddings(userId: string, entries: EmbeddingEntry[]): Promise<boolean> {
@@ -98,7 +104,7 @@ export class EmbeddingCacheService {
     }
     if (entries.length === 0) return true;
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
-    return this.write(embeddingKeys(userId), pairs, 'cacheEmbeddings');
+    return this.write(this.keysOf(userId), pairs, 'cacheEmbeddings');
   }
 
   /**
@@ -129,7 +135,7 @@ export class EmbeddingCacheService {
     this.assertTexts(texts);
     assertFunction(compute, 'compute');
     if (texts.length === 0) return [];
-    const keys = embeddingKeys(userId);
+    const keys = this.keysOf(userId);
     const fields = texts.map((text) => this.field(text));
     const cached = await this.read(keys, fields, options, 'getOrComputeEmbeddings');
 
@@ -154,7 +160,7 @@ export class EmbeddingCacheService {
 
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
-    const keys = embeddingKeys(userId);
+    const keys = this.keysOf(userId);
     return this.redis.run('clearUser', false, async () => {
       await runScript(this.redis.client, 'embeddingClear', [keys.vectors, keys.lru], [this.ttlMs]);
       return true;
@@ -174,9 +180,15 @@ export class EmbeddingCacheService {
     return this.options.ttlSeconds * 1000;
   }
 
-  private field(text: string): string {
-    const { namespace, precision, hashSecret } = this.options;
-    return embeddingField(namespace, precision, text, hashSecret);
+  private keysOf(userId: string): EmbeddingKeys {
+    let keys = this.recentUserKeys.get(userId);
+    if (keys) return keys;
+    keys = embeddingKeys(userId);
+    if (this.recentUserKeys.size >= RECENT_USER_KEYS) {
+      this.recentUserKeys.delete(this.recentUserKeys.keys().next().value as string);
+    }
+    this.recentUserKeys.set(userId, keys);
+    return keys;
   }
 
   private assertTexts(texts: unknown): asserts texts is string[] {

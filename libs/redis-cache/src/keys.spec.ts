@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { embeddingField, embeddingKeys, userTag } from './keys';
+import { embeddingField, embeddingFieldHasher, embeddingKeys, userTag } from './keys';
 
 /** The documented field input, built by hand: each of [namespace, precision, text] as u32be length + UTF-16LE. */
 function fieldInput(...parts: string[]): Buffer {
@@ -81,5 +81,18 @@ describe('embeddingField', () => {
   it('hashes the empty text and tells apart texts that differ only in a lone surrogate', () => {
     expect(embeddingField('m', 'float32', '')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(embeddingField('m', 'float32', '\ud800')).not.toBe(embeddingField('m', 'float32', '\ud801'));
+  });
+});
+
+describe('embeddingFieldHasher', () => {
+  it.each([[undefined], ['s3cret']])('gives each text the documented field (secret %j)', (secret) => {
+    const field = embeddingFieldHasher('model-é', 'float64', secret);
+    for (const text of ['', 'hello', '😀 emoji', 'lone \ud800 surrogate', 'x'.repeat(20_000)]) {
+      const input = fieldInput('model-é', 'float64', text);
+      const expected = secret
+        ? createHmac('sha256', secret).update(input).digest('base64url')
+        : createHash('sha256').update(input).digest('base64url');
+      expect(field(text)).toBe(expected);
+    }
   });
 });

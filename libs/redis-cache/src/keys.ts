@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The one place where Redis key names are made. The Nest services and the
@@ -37,9 +37,18 @@ export interface ConversationKeys {
   readonly idsPrefix: string;
 }
 
-function base64url(digest: Buffer): string {
-  return digest.toString('base64url');
-}
+/**
+ * SHA-256 of `data`, through Node's one-shot `crypto.hash` where it exists
+ * (Node >= 20.12), which is about twice as fast as `createHash` on the short
+ * inputs hashed on every call here; the two give the same digest.
+ */
+const sha256: (data: Buffer, encoding: 'base64url' | 'buffer') => string | Buffer =
+  typeof crypto.hash === 'function'
+    ? (data, encoding) => crypto.hash('sha256', data, encoding as 'base64url')
+    : (data, encoding) => {
+        const digest = crypto.createHash('sha256').update(data).digest();
+        return encoding === 'buffer' ? digest : digest.toString('base64url');
+      };
 
 /**
  * A user's hash tag: SHA-256 of the id's UTF-16 code units. Fixed length, only
@@ -47,7 +56,7 @@ function base64url(digest: Buffer): string {
  * lone surrogates included, where UTF-8 would map them all to U+FFFD.
  */
 export function userTag(userId: string): string {
-  return base64url(createHash('sha256').update(userId, 'utf16le').digest());
+  return sha256(Buffer.from(userId, 'utf16le'), 'base64url') as string;
 }
 
 export function embeddingKeys(userId: string): EmbeddingKeys {
@@ -55,28 +64,39 @@ export function embeddingKeys(userId: string): EmbeddingKeys {
   return { vectors: `${base}:vec`, lru: `${base}:lru` };
 }
 
-/** Length-prefixes each field, so that no two field lists encode to the same bytes. */
-function lengthPrefixed(fields: readonly string[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const field of fields) {
-    const bytes = Buffer.from(field, 'utf16le');
-    const length = Buffer.allocUnsafe(4);
-    length.writeUInt32BE(bytes.length);
-    parts.push(length, bytes);
-  }
-  return Buffer.concat(parts);
+/** Appends `field` as its UTF-16 code units after their length in bytes (4 bytes, big-endian). */
+function writeLengthPrefixed(target: Buffer, offset: number, field: string): number {
+  target.writeUInt32BE(field.length * 2, offset);
+  return offset + 4 + target.write(field, offset + 4, 'utf16le');
 }
 
 /**
- * The field under which one text's vector is stored in its user's hash. The
- * namespace (model) and precision are part of it, so a model or precision change
- * never reads another's vectors. With a secret it is an HMAC, so a field can't be
- * checked against a guessed text.
+ * Makes the fields under which texts' vectors are stored in their user's hash:
+ * the hash of the length-prefixed (namespace, precision, text), so that no two
+ * triples encode to the same bytes. The namespace (model) and precision are part
+ * of it, so a model or precision change never reads another's vectors. With a
+ * secret it is an HMAC, so a field can't be checked against a guessed text. The
+ * prefix is encoded once per hasher.
  */
+export function embeddingFieldHasher(
+  namespace: string,
+  precision: Precision,
+  hashSecret?: string,
+): (text: string) => string {
+  const prefix = Buffer.alloc(8 + (namespace.length + precision.length) * 2);
+  writeLengthPrefixed(prefix, writeLengthPrefixed(prefix, 0, namespace), precision);
+  return (text) => {
+    const input = Buffer.allocUnsafe(prefix.length + 4 + text.length * 2);
+    prefix.copy(input);
+    writeLengthPrefixed(input, prefix.length, text);
+    if (hashSecret) return crypto.createHmac('sha256', hashSecret).update(input).digest('base64url');
+    return sha256(input, 'base64url') as string;
+  };
+}
+
+/** One text's field; a service keeps one hasher instead, to encode its prefix once. */
 export function embeddingField(namespace: string, precision: Precision, text: string, hashSecret?: string): string {
-  const input = lengthPrefixed([namespace, precision, text]);
-  const mac = hashSecret ? createHmac('sha256', hashSecret) : createHash('sha256');
-  return base64url(mac.update(input).digest());
+  return embeddingFieldHasher(namespace, precision, hashSecret)(text);
 }
 
 /**
@@ -85,7 +105,7 @@ export function embeddingField(namespace: string, precision: Precision, text: st
  */
 export function conversationBucket(conversationId: string, buckets: number): number {
   if (buckets === 1) return 0;
-  const digest = createHash('sha256').update(conversationId, 'utf8').digest();
+  const digest = sha256(Buffer.from(conversationId, 'utf8'), 'buffer') as Buffer;
   return digest.readUInt32BE(0) % buckets;
 }
 
