@@ -1,0 +1,61 @@
+'use strict';
+// node bench/lua-copy.js (after `npm run build:lib`): where a message read's
+// Redis time goes. On a private redis-server it fills one conversation of 50
+// messages of 400 characters, then runs, 5000 times each, a native LRANGE, a
+// script that only returns that LRANGE, and the library's read script, and
+// prints Redis's own time per call (INFO commandstats: usec_per_call of the
+// command, and of the commands the scripts call). Prints; writes nothing.
+const { MessageCacheClient, createCacheRedis } = require('../libs/redis-cache/dist');
+const { conversationKeys } = require('../libs/redis-cache/dist/keys');
+const { ready } = require('./lib/redis');
+const { startServer } = require('./lib/servers');
+
+const CALLS = 5000;
+const MESSAGES = Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, role: 'user', content: 'x'.repeat(400) }));
+
+/** Redis's time per call of each command that ran since the last reset, in µs. */
+async function usPerCall(admin) {
+  const stats = await admin.info('commandstats');
+  const rows = [...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)];
+  return Object.fromEntries(
+    rows.map(([, name, calls, usec]) => [name, { calls: Number(calls), us: Number(usec) / Number(calls) }]),
+  );
+}
+
+async function measure(admin, name, call) {
+  await call(); // loads a script once, outside the count
+  await admin.config('RESETSTAT');
+  await Promise.all(Array.from({ length: CALLS }, () => call()));
+  const stats = await usPerCall(admin);
+  const rows = Object.entries(stats)
+    .filter(([command]) => !command.startsWith('config'))
+    .map(([command, { calls, us }]) => `${command} ${us.toFixed(1)} µs × ${calls / CALLS}`);
+  console.log(`${name}: ${rows.join(', ')}`);
+}
+
+async function main() {
+  const server = await startServer();
+  const client = await ready(createCacheRedis(server.url, { commandTimeout: 10_000 }));
+  const admin = await ready(createCacheRedis(server.url, { commandTimeout: 10_000 }));
+  try {
+    const cache = new MessageCacheClient(client, {}, { deadlineMs: 10_000 });
+    if (!(await cache.cacheMessages('conversation', MESSAGES))) throw new Error('fill failed');
+    const key = conversationKeys('conversation', 0).messages;
+    await measure(admin, 'native LRANGE', () => client.lrange(key, 1, -1));
+    await measure(admin, "script: return redis.call('LRANGE', ...)", () =>
+      client.eval("return redis.call('LRANGE', KEYS[1], 1, -1)", 1, key),
+    );
+    await measure(admin, 'library read script (getCachedMessages)', async () => {
+      if ((await cache.getCachedMessages('conversation'))?.length !== MESSAGES.length) throw new Error('read failed');
+    });
+  } finally {
+    client.disconnect();
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
