@@ -12,7 +12,7 @@ import type {
 } from './redis-cache-options.interface';
 import { resolveDeadline, resolveEmbeddingOptions } from './resolve-options';
 import { SafeRedis } from './safe-redis';
-import { defineScripts, runScript } from './scripts';
+import { defineScripts, runScript, runScriptThen } from './scripts';
 import { decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
 
 export interface EmbeddingReadOptions {
@@ -203,13 +203,18 @@ export class EmbeddingCacheService {
     operation: string,
   ): Promise<(Vector | null)[]> {
     const values = await this.redis.run(operation, null, async () => {
-      const reply = await runScript(
-        this.redis.client,
-        'embeddingGet',
-        [keys.vectors, keys.lru],
-        [this.ttlMs, ...fields],
-        true,
-      );
+      const scriptKeys = [keys.vectors, keys.lru];
+      const args = [this.ttlMs, ...fields];
+      // One vector costs less through the script; more are cheaper read natively,
+      // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
+      const reply =
+        fields.length === 1
+          ? await runScript(this.redis.client, 'embeddingGet', scriptKeys, args, true)
+          : await runScriptThen(this.redis.client, 'embeddingTouch', scriptKeys, args, [
+              'hmgetBuffer',
+              keys.vectors,
+              ...fields,
+            ]);
       return reply as (Buffer | null)[];
     });
     if (values === null) return fields.map(() => null);

@@ -8,6 +8,7 @@ import { SCRIPTS, type ScriptName } from './scripts';
 /** What each script would answer; enough for the services to run every path that sends keys. */
 const REPLIES: Record<ScriptName, (args: unknown[]) => unknown> = {
   embeddingGet: (args) => args.slice(1).map(() => null),
+  embeddingTouch: () => 0,
   embeddingSet: () => 0,
   embeddingClear: () => 2,
   messageRead: (args) => [0, args[6]],
@@ -24,22 +25,47 @@ interface Call {
 
 /**
  * Records the keys of every script call instead of sending it: pure logic, no I/O.
- * It stands in for ioredis's defineCommand, so the services run unchanged.
+ * It stands in for ioredis's defineCommand, so the services run unchanged. In a
+ * pipeline, the key of the plain command sent after a script (an HMGET) counts
+ * as one of that script's keys: the round trip must stay in one slot too.
  */
 function recordingClient(calls: Call[]): Redis {
+  const scripts: Record<string, (...all: unknown[]) => Call> = {};
   const client: Record<string, unknown> = {
     status: 'ready',
     options: {},
     defineCommand(command: string, { numberOfKeys }: { numberOfKeys: number }) {
       const script = command.replace(/^wbotCache_/, '') as ScriptName;
-      const record = async (...all: unknown[]) => {
-        const keys = all.slice(0, numberOfKeys) as string[];
-        const args = all.slice(numberOfKeys);
-        calls.push({ script, keys, args });
-        return REPLIES[script](args);
+      scripts[command] = (...all: unknown[]) => {
+        const call = { script, keys: all.slice(0, numberOfKeys) as string[], args: all.slice(numberOfKeys) };
+        calls.push(call);
+        return call;
       };
+      const record = async (...all: unknown[]) => REPLIES[script](scripts[command](...all).args);
       client[command] = record;
       client[`${command}Buffer`] = record;
+    },
+    pipeline() {
+      const replies: [null, unknown][] = [];
+      let last: Call | undefined;
+      return new Proxy(
+        {},
+        {
+          get: (_, name: string) => {
+            if (name === 'exec') return async () => replies;
+            if (scripts[name]) {
+              return (...all: unknown[]) => {
+                last = scripts[name](...all);
+                replies.push([null, REPLIES[last.script](last.args)]);
+              };
+            }
+            return (key: string, ...rest: unknown[]) => {
+              last?.keys.push(key);
+              replies.push([null, rest.map(() => null)]);
+            };
+          },
+        },
+      );
     },
   };
   return client as unknown as Redis;

@@ -13,6 +13,7 @@ const MESSAGE = ['lib/clock.lua', 'lib/message-budget.lua'];
 
 const DEFINITIONS = {
   embeddingGet: { keys: 2, files: [...EMBEDDING, 'embedding-get.lua'] },
+  embeddingTouch: { keys: 2, files: [...EMBEDDING, 'embedding-touch.lua'] },
   embeddingSet: { keys: 2, files: [...EMBEDDING, 'embedding-set.lua'] },
   embeddingClear: { keys: 2, files: [...EMBEDDING, 'embedding-clear.lua'] },
   messageRead: { keys: 6, files: [...MESSAGE, 'message-read.lua'] },
@@ -62,4 +63,27 @@ export function runScript(
     COMMAND_PREFIX + name + (buffers ? 'Buffer' : '')
   ];
   return command.call(redis, ...keys, ...args);
+}
+
+/**
+ * Runs a registered script, then a plain command, in one round trip: a
+ * pipeline, not a transaction, so another client's command may run between
+ * the two. The command's reply, or the first error either gave.
+ */
+export async function runScriptThen(
+  redis: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly ScriptArgument[],
+  [command, ...commandArgs]: [string, ...ScriptArgument[]],
+): Promise<unknown> {
+  const pipeline = redis.pipeline() as unknown as Record<string, (...all: ScriptArgument[]) => unknown> & {
+    exec(): Promise<[Error | null, unknown][] | null>;
+  };
+  pipeline[COMMAND_PREFIX + name](...keys, ...args);
+  pipeline[command](...commandArgs);
+  const replies = await pipeline.exec();
+  if (!replies) throw new Error('the pipeline was discarded');
+  for (const [error] of replies) if (error) throw error;
+  return replies[1][1];
 }

@@ -58,7 +58,7 @@ beforeAll(async () => {
   cluster = await RedisCluster.start();
   inspect = cluster.inspector();
   await waitUntilReady(inspect);
-});
+}, 30_000); // a cluster forms in about 2 s alone, far slower on a loaded machine
 
 afterAll(async () => {
   opened.forEach((client) => client.disconnect());

@@ -79,7 +79,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
     topology = await startTopology(name);
     client = await topology.connect({ commandTimeout: RUNTIME_DEADLINE_MS, disconnectTimeout: 50 });
     inspect = topology.inspect;
-  });
+  }, 30_000); // a cluster forms in about 2 s alone, far slower on a loaded machine
 
   afterAll(async () => {
     client.disconnect();
