@@ -42,13 +42,10 @@ export interface ConversationKeys {
  * (Node >= 20.12), which is about twice as fast as `createHash` on the short
  * inputs hashed on every call here; the two give the same digest.
  */
-const sha256: (data: Buffer, encoding: 'base64url' | 'buffer') => string | Buffer =
+const sha256: (data: Buffer) => Buffer =
   typeof crypto.hash === 'function'
-    ? (data, encoding) => crypto.hash('sha256', data, encoding as 'base64url')
-    : (data, encoding) => {
-        const digest = crypto.createHash('sha256').update(data).digest();
-        return encoding === 'buffer' ? digest : digest.toString('base64url');
-      };
+    ? (data) => crypto.hash('sha256', data, 'buffer')
+    : (data) => crypto.createHash('sha256').update(data).digest();
 
 /**
  * A user's hash tag: SHA-256 of the id's UTF-16 code units. Fixed length, only
@@ -56,7 +53,7 @@ const sha256: (data: Buffer, encoding: 'base64url' | 'buffer') => string | Buffe
  * lone surrogates included, where UTF-8 would map them all to U+FFFD.
  */
 export function userTag(userId: string): string {
-  return sha256(Buffer.from(userId, 'utf16le'), 'base64url') as string;
+  return sha256(Buffer.from(userId, 'utf16le')).toString('base64url');
 }
 
 export function embeddingKeys(userId: string): EmbeddingKeys {
@@ -90,7 +87,7 @@ export function embeddingFieldHasher(
     prefix.copy(input);
     writeLengthPrefixed(input, prefix.length, text);
     if (hashSecret) return crypto.createHmac('sha256', hashSecret).update(input).digest('base64url');
-    return sha256(input, 'base64url') as string;
+    return sha256(input).toString('base64url');
   };
 }
 
@@ -105,8 +102,7 @@ export function embeddingField(namespace: string, precision: Precision, text: st
  */
 export function conversationBucket(conversationId: string, buckets: number): number {
   if (buckets === 1) return 0;
-  const digest = sha256(Buffer.from(conversationId, 'utf8'), 'buffer') as Buffer;
-  return digest.readUInt32BE(0) % buckets;
+  return sha256(Buffer.from(conversationId, 'utf8')).readUInt32BE(0) % buckets;
 }
 
 export function bucketPrefix(bucket: number): string {
