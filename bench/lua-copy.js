@@ -5,10 +5,9 @@
 // script that only returns that LRANGE, and the library's read script, and
 // prints Redis's own time per call (INFO commandstats: usec_per_call of the
 // command, and of the commands the scripts call). Prints; writes nothing.
-const { MessageCacheClient, createCacheRedis } = require('../libs/redis-cache/dist');
+const { MessageCacheClient } = require('../libs/redis-cache/dist');
 const { conversationKeys } = require('../libs/redis-cache/dist/keys');
-const { ready } = require('./lib/redis');
-const { startServer } = require('./lib/servers');
+const { withPrivateServer } = require('./lib/servers');
 
 const CALLS = 5000;
 const MESSAGES = Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, role: 'user', content: 'x'.repeat(400) }));
@@ -34,10 +33,7 @@ async function measure(admin, name, call) {
 }
 
 async function main() {
-  const server = await startServer();
-  const client = await ready(createCacheRedis(server.url, { commandTimeout: 10_000 }));
-  const admin = await ready(createCacheRedis(server.url, { commandTimeout: 10_000 }));
-  try {
+  await withPrivateServer([], async ({ client, admin }) => {
     const cache = new MessageCacheClient(client, {}, { deadlineMs: 10_000 });
     if (!(await cache.cacheMessages('conversation', MESSAGES))) throw new Error('fill failed');
     const key = conversationKeys('conversation', 0).messages;
@@ -48,11 +44,7 @@ async function main() {
     await measure(admin, 'library read script (getCachedMessages)', async () => {
       if ((await cache.getCachedMessages('conversation'))?.length !== MESSAGES.length) throw new Error('read failed');
     });
-  } finally {
-    client.disconnect();
-    admin.disconnect();
-    await server.stop();
-  }
+  });
 }
 
 main().catch((error) => {

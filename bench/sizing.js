@@ -7,11 +7,10 @@
 // included) and the used_memory delta of INFO memory (everything, over the entries).
 
 const { join } = require('node:path');
-const { EmbeddingCacheService, MessageCacheClient, createCacheRedis } = require('../libs/redis-cache/dist');
+const { EmbeddingCacheService, MessageCacheClient } = require('../libs/redis-cache/dist');
 const { conversationBucket, conversationKeys, embeddingKeys } = require('../libs/redis-cache/dist/keys');
 const { writeSection } = require('./lib/doc-section');
-const { ready } = require('./lib/redis');
-const { startServer } = require('./lib/servers');
+const { withPrivateServer } = require('./lib/servers');
 
 const DOC = join(__dirname, '..', 'docs', 'sizing.md');
 const START = '<!-- sizing:start -->';
@@ -148,10 +147,7 @@ function messageTable(rows) {
 }
 
 async function main() {
-  const server = await startServer(['--maxmemory-policy', 'noeviction']);
-  const client = await ready(createCacheRedis(server.url, { commandTimeout: 10_000 }));
-  const admin = await ready(createCacheRedis(server.url, { commandTimeout: 10_000 }));
-  try {
+  await withPrivateServer(['--maxmemory-policy', 'noeviction'], async ({ client, admin }) => {
     const version = /^redis_version:(\S+)/m.exec(await admin.info('server'))[1];
     const allocator = /^mem_allocator:(\S+)/m.exec(await admin.info('memory'))[1];
     // a first fill loads the scripts and grows Redis's own structures: it is not counted
@@ -186,11 +182,7 @@ async function main() {
     ].join('\n');
     await writeSection(DOC, START, END, generated);
     console.log(generated);
-  } finally {
-    client.disconnect();
-    admin.disconnect();
-    await server.stop();
-  }
+  });
 }
 
 main().catch((error) => {

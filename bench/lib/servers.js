@@ -8,7 +8,9 @@ const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
+const { createCacheRedis } = require('../../libs/redis-cache/dist');
 const { freePort } = require('../../scripts/net-probes');
+const { ready } = require('./redis');
 const { promisify } = require('node:util');
 
 const run = promisify(execFile);
@@ -101,4 +103,24 @@ async function startCluster(size) {
   }
 }
 
-module.exports = { startCluster, startServer };
+/**
+ * Runs `work({ client, admin })` on a private redis-server started with
+ * `extraArgs`: `client` for what is measured, `admin` for INFO and inspection,
+ * both library clients with a 10 s command timeout. Closes both and stops the
+ * server afterwards, whatever `work` does.
+ */
+async function withPrivateServer(extraArgs, work) {
+  const server = await startServer(extraArgs);
+  const client = createCacheRedis(server.url, { commandTimeout: 10_000 });
+  const admin = createCacheRedis(server.url, { commandTimeout: 10_000 });
+  try {
+    await Promise.all([ready(client), ready(admin)]);
+    return await work({ client, admin });
+  } finally {
+    client.disconnect();
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+module.exports = { startCluster, startServer, withPrivateServer };
