@@ -6,8 +6,7 @@ import request from 'supertest';
 import { conversationBucket } from '../libs/redis-cache/src/keys';
 import { waitUntilReady } from '../libs/redis-cache/test/topology';
 import { bootDemo } from './support/demo-app';
-import { RedisCluster } from './support/redis-cluster';
-import { RedisSentinel } from './support/redis-sentinel';
+import { useClusterAndSentinel } from './support/cluster-and-sentinel';
 
 /** host:port,host:port, as REDIS_CLUSTER_NODES and REDIS_SENTINELS take them. */
 const hostPorts = (addresses: { host: string; port: number }[]) =>
@@ -15,15 +14,7 @@ const hostPorts = (addresses: { host: string; port: number }[]) =>
 
 /** The demo configured only through its environment, on a private 3-master cluster and a private Sentinel deployment. */
 describe('the demo on Redis Cluster and behind Sentinel, from the environment alone', () => {
-  let cluster: RedisCluster;
-  let sentinel: RedisSentinel;
-
-  beforeAll(async () => {
-    [cluster, sentinel] = await Promise.all([RedisCluster.start(), RedisSentinel.start()]);
-  }, 30_000);
-  afterAll(async () => {
-    await Promise.all([cluster.stop(), sentinel.stop()]);
-  });
+  const engines = useClusterAndSentinel();
 
   async function readyApp(environment: Record<string, string>): Promise<NestExpressApplication> {
     const app = await bootDemo(environment);
@@ -40,17 +31,17 @@ describe('the demo on Redis Cluster and behind Sentinel, from the environment al
 
   it('keeps embeddings on the cluster of REDIS_CLUSTER_NODES and messages on the master REDIS_SHARED_SENTINELS name', async () => {
     const app = await readyApp({
-      REDIS_CLUSTER_NODES: hostPorts(cluster.nodes),
-      REDIS_SHARED_SENTINELS: hostPorts(sentinel.sentinels),
-      REDIS_SENTINEL_NAME: sentinel.name,
+      REDIS_CLUSTER_NODES: hostPorts(engines.cluster.nodes),
+      REDIS_SHARED_SENTINELS: hostPorts(engines.sentinel.sentinels),
+      REDIS_SENTINEL_NAME: engines.sentinel.name,
       MESSAGE_BUCKETS: '6',
     });
-    const inspector = cluster.inspector();
+    const inspector = engines.cluster.inspector();
     try {
       const http = request(app.getHttpServer());
       expect(app.get(ClusterService).getOrThrow('local').nodes('master')).toHaveLength(3);
       const shared = app.get(RedisService).getOrThrow('shared');
-      expect(await shared.config('GET', 'port')).toEqual(['port', String(sentinel.master.port)]);
+      expect(await shared.config('GET', 'port')).toEqual(['port', String(engines.sentinel.master.port)]);
       expect(app.get(MessageCacheService).options.buckets).toBe(6);
 
       const embedding = Array.from({ length: 384 }, (_, i) => i / 384);
@@ -87,15 +78,15 @@ describe('the demo on Redis Cluster and behind Sentinel, from the environment al
 
   it('keeps embeddings on the master REDIS_SENTINELS name and messages on the cluster of REDIS_SHARED_CLUSTER_NODES', async () => {
     const app = await readyApp({
-      REDIS_SENTINELS: hostPorts(sentinel.sentinels),
-      REDIS_SENTINEL_NAME: sentinel.name,
-      REDIS_SHARED_CLUSTER_NODES: hostPorts(cluster.nodes),
+      REDIS_SENTINELS: hostPorts(engines.sentinel.sentinels),
+      REDIS_SENTINEL_NAME: engines.sentinel.name,
+      REDIS_SHARED_CLUSTER_NODES: hostPorts(engines.cluster.nodes),
     });
-    const inspector = cluster.inspector();
+    const inspector = engines.cluster.inspector();
     try {
       const http = request(app.getHttpServer());
       const local = app.get(RedisService).getOrThrow('local');
-      expect(await local.config('GET', 'port')).toEqual(['port', String(sentinel.master.port)]);
+      expect(await local.config('GET', 'port')).toEqual(['port', String(engines.sentinel.master.port)]);
       expect(app.get(ClusterService).getOrThrow('shared').nodes('master')).toHaveLength(3);
 
       const { id } = (await http.post('/conversations').expect(201)).body;

@@ -9,8 +9,7 @@ import {
   RedisCacheModule,
   describeBucketSpread,
 } from '@wbot/redis-cache';
-import { RedisCluster } from '../../../test/support/redis-cluster';
-import { RedisSentinel } from '../../../test/support/redis-sentinel';
+import { useClusterAndSentinel } from '../../../test/support/cluster-and-sentinel';
 import { waitUntilReady } from './topology';
 
 /** Every line the module logs at `log` level. */
@@ -28,22 +27,13 @@ async function boot(options: Parameters<typeof RedisCacheModule.forRoot>[0]): Pr
 }
 
 describe('RedisCacheModule on a cluster and behind Sentinel', () => {
-  let cluster: RedisCluster;
-  let sentinel: RedisSentinel;
-
-  beforeAll(async () => {
-    [cluster, sentinel] = await Promise.all([RedisCluster.start(), RedisSentinel.start()]);
-  }, 30_000);
-
-  afterAll(async () => {
-    await Promise.all([cluster.stop(), sentinel.stop()]);
-  });
+  const engines = useClusterAndSentinel();
 
   it('gives the embeddings an ioredis Cluster from ClusterService and the messages a Sentinel master from RedisService', async () => {
     const app = await boot({
       connections: {
-        local: { cluster: { nodes: cluster.nodes } },
-        shared: { sentinel: { sentinels: sentinel.sentinels, name: sentinel.name } },
+        local: { cluster: { nodes: engines.cluster.nodes } },
+        shared: { sentinel: { sentinels: engines.sentinel.sentinels, name: engines.sentinel.name } },
       },
     });
     const local = app.get(ClusterService).getOrThrow('local');
@@ -55,25 +45,25 @@ describe('RedisCacheModule on a cluster and behind Sentinel', () => {
 
     expect(await app.get(EmbeddingCacheService).cacheEmbedding('user-1', 'hello', [1, 2])).toBe(true);
     expect(await app.get(MessageCacheService).cacheMessages('c1', [{ id: 'm1' }])).toBe(true);
-    expect(await shared.config('GET', 'port')).toEqual(['port', String(sentinel.master.port)]);
+    expect(await shared.config('GET', 'port')).toEqual(['port', String(engines.sentinel.master.port)]);
     const health = app.get(RedisCacheHealthIndicator);
     expect((await health.isHealthy('local'))['redis-local'].status).toBe('up');
     expect((await health.isHealthy('shared'))['redis-shared'].status).toBe('up');
-    await sentinel.waitForSubscribedClients(3); // the failover detector, on each sentinel
+    await engines.sentinel.waitForSubscribedClients(3); // the failover detector, on each sentinel
     const ended = [local, shared].map((client) => new Promise((resolve) => client.once('end', resolve)));
     await app.close();
     await Promise.all(ended);
     expect([local.status, shared.status]).toEqual(['end', 'end']);
     // quit() alone would leave the failover detector subscribed, reconnecting forever (redis/ioredis#1362)
-    await sentinel.waitForSubscribedClients(0);
+    await engines.sentinel.waitForSubscribedClients(0);
   });
 
   it('logs how the message buckets spread over the masters once the shared cluster is ready', async () => {
     logged.length = 0;
     const app = await boot({
       connections: {
-        local: { url: `redis://127.0.0.1:${sentinel.master.port}` },
-        shared: { cluster: { nodes: cluster.nodes } },
+        local: { url: `redis://127.0.0.1:${engines.sentinel.master.port}` },
+        shared: { cluster: { nodes: engines.cluster.nodes } },
       },
       messages: { buckets: 12, maxCachedMessages: 120 },
     });
