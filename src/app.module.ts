@@ -1,3 +1,4 @@
+import { ClusterService, RedisService } from '@liaoliaots/nestjs-redis';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
@@ -11,15 +12,22 @@ import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RedisClientsModule } from './redis/redis-clients.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: [environment] }),
     LoggingModule,
+    RedisClientsModule,
+    // the cache runs on the demo's named clients; without them it would create its own from `connections` options
     RedisCacheModule.forRootAsync({
       isGlobal: true,
-      inject: [environment.KEY],
-      useFactory: (env: Environment) => redisCacheOptions(env),
+      inject: [environment.KEY, RedisService, ClusterService],
+      useFactory: (env: Environment, redis: RedisService, clusters: ClusterService) =>
+        redisCacheOptions(env, {
+          local: redis.getOrNil('local') ?? clusters.getOrThrow('local'),
+          shared: redis.getOrNil('shared') ?? clusters.getOrThrow('shared'),
+        }),
     }),
     DatabaseModule,
     MetricsModule,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { startDemoStack, type DemoStack } from './support/demo-stack';
 
-const CHROMIUM = '/usr/bin/chromium';
+// the same lookup as the preflight of npm test: CHROMIUM_PATH, or chromium on PATH
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { findChromium } = require('../scripts/prerequisites') as { findChromium(): string | undefined };
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -40,17 +42,18 @@ describe('/docs in headless Chromium', () => {
   const profile = mkdtempSync(join(tmpdir(), 'wbot-chromium-'));
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
+    const executablePath = findChromium();
+    if (!executablePath) {
       throw new Error(
-        `${CHROMIUM} is missing, and this test opens /docs in Debian's Chromium (never a downloaded browser). ` +
-          'Install it: `apt-get install -y chromium`.',
+        'Chromium is missing, and this test opens /docs in a packaged Chromium (never a downloaded browser). ' +
+          'Install it: `apt-get install -y chromium`, or set CHROMIUM_PATH.',
       );
     }
     stack = await startDemoStack({ API_KEY: 'docs-test-key-0123456789' });
     app = stack.app;
     await app.listen(0, '127.0.0.1');
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath,
       args: CHROMIUM_ARGS,
       headless: true,
     });

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
+import type { Redis } from 'ioredis';
+import { FAIL_FAST_CLUSTER_OPTIONS, FAIL_FAST_REDIS_OPTIONS, FAIL_FAST_SENTINEL_OPTIONS } from '@wbot/redis-cache';
+import { clusterModuleOptions, redisModuleOptions } from '../redis/redis-clients.config';
 import { Environment, EnvironmentError, validateEnvironment } from './environment';
 import { redisCacheOptions } from './redis-cache.config';
 
@@ -64,51 +67,66 @@ describe('the demo environment', () => {
     expect(() => validateEnvironment(raw)).toThrow(message);
   });
 
-  it('maps each connection form onto the library options', () => {
-    const options = redisCacheOptions(
-      validateEnvironment({
-        REDIS_CLUSTER_NODES: ' 10.0.0.1:7000 , [::1]:7001',
-        REDIS_SHARED_SENTINELS: 's1:26379,s2:26380',
-        REDIS_SENTINEL_NAME: 'mymaster',
-        MESSAGE_BUCKETS: '12',
-      }),
-    );
-    expect(options.connections).toEqual({
-      local: {
-        cluster: {
+  it('maps each connection form onto the named clients, with the fail-fast options', () => {
+    const forms = validateEnvironment({
+      REDIS_CLUSTER_NODES: ' 10.0.0.1:7000 , [::1]:7001',
+      REDIS_SHARED_SENTINELS: 's1:26379,s2:26380',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      MESSAGE_BUCKETS: '12',
+    });
+    expect(clusterModuleOptions(forms)).toEqual({
+      config: [
+        {
+          namespace: 'local',
+          ...FAIL_FAST_CLUSTER_OPTIONS,
           nodes: [
             { host: '10.0.0.1', port: 7000 },
             { host: '::1', port: 7001 },
           ],
         },
-      },
-      shared: {
-        sentinel: {
-          sentinels: [
-            { host: 's1', port: 26379 },
-            { host: 's2', port: 26380 },
-          ],
-          name: 'mymaster',
-        },
-      },
+      ],
+      closeClient: false,
+      readyLog: false,
+      errorLog: false,
     });
+    expect(redisModuleOptions(forms).config).toEqual([
+      {
+        namespace: 'shared',
+        ...FAIL_FAST_SENTINEL_OPTIONS,
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26380 },
+        ],
+        name: 'mymaster',
+      },
+    ]);
+
+    const sentinels = validateEnvironment({
+      REDIS_SENTINELS: 's1:26379',
+      REDIS_SENTINEL_NAME: 'ai',
+      REDIS_SHARED_SENTINELS: 's2:26379',
+      REDIS_SHARED_SENTINEL_NAME: 'chat',
+    });
+    expect(redisModuleOptions(sentinels).config).toEqual([
+      { namespace: 'local', ...FAIL_FAST_SENTINEL_OPTIONS, sentinels: [{ host: 's1', port: 26379 }], name: 'ai' },
+      { namespace: 'shared', ...FAIL_FAST_SENTINEL_OPTIONS, sentinels: [{ host: 's2', port: 26379 }], name: 'chat' },
+    ]);
+    expect(clusterModuleOptions(sentinels).config).toEqual([]);
+
+    const urls = validateEnvironment({ REDIS_URI: 'redis://a:6379' });
+    expect(redisModuleOptions(urls).config).toEqual([
+      { namespace: 'local', ...FAIL_FAST_REDIS_OPTIONS, url: 'redis://a:6379' },
+      { namespace: 'shared', ...FAIL_FAST_REDIS_OPTIONS, url: 'redis://a:6379' },
+    ]);
+  });
+
+  it('maps the limits onto the library options, on the named clients', () => {
+    const clients = { local: {} as Redis, shared: {} as Redis };
+    const options = redisCacheOptions(validateEnvironment({ REDIS_URL: 'redis://x', MESSAGE_BUCKETS: '12' }), clients);
+    expect(options.connections).toEqual({ local: { client: clients.local }, shared: { client: clients.shared } });
     expect(options.messages?.buckets).toBe(12);
-
-    const sentinelLocal = redisCacheOptions(
-      validateEnvironment({
-        REDIS_SENTINELS: 's1:26379',
-        REDIS_SENTINEL_NAME: 'ai',
-        REDIS_SHARED_SENTINELS: 's2:26379',
-        REDIS_SHARED_SENTINEL_NAME: 'chat',
-      }),
-    );
-    expect(sentinelLocal.connections).toEqual({
-      local: { sentinel: { sentinels: [{ host: 's1', port: 26379 }], name: 'ai' } },
-      shared: { sentinel: { sentinels: [{ host: 's2', port: 26379 }], name: 'chat' } },
-    });
-
-    const urls = redisCacheOptions(validateEnvironment({ REDIS_URI: 'redis://a:6379' }));
-    expect(urls.connections).toEqual({ local: { url: 'redis://a:6379' }, shared: { url: 'redis://a:6379' } });
-    expect(urls.messages?.buckets).toBeUndefined();
+    expect(
+      redisCacheOptions(validateEnvironment({ REDIS_URL: 'redis://x' }), clients).messages?.buckets,
+    ).toBeUndefined();
   });
 });

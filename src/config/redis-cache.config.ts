@@ -1,4 +1,5 @@
-import type { RedisCacheModuleOptions, RedisConnectionOptions } from '@wbot/redis-cache';
+import type { Cluster, Redis } from 'ioredis';
+import type { CacheClientOptions, RedisCacheModuleOptions } from '@wbot/redis-cache';
 import { parseHostPorts } from '@wbot/redis-cache';
 import { MAX_CACHED_MESSAGE_BYTES } from '../common/limits';
 import { CONNECTION_VARIABLES, firstSet, type ConnectionVariables, type Environment } from './environment';
@@ -15,7 +16,7 @@ export function maskRedisUrl(url: string): string {
 }
 
 /** The connection one role's variables give (a URL, cluster nodes, or sentinels and a name), if any is set. */
-function connectionFrom(environment: Environment, variables: ConnectionVariables): RedisConnectionOptions | undefined {
+function connectionFrom(environment: Environment, variables: ConnectionVariables): CacheClientOptions | undefined {
   const clusterNodes = environment[variables.clusterNodes];
   if (clusterNodes !== undefined) return { cluster: { nodes: parseHostPorts(clusterNodes, variables.clusterNodes) } };
   const sentinels = environment[variables.sentinels];
@@ -32,17 +33,17 @@ function connectionFrom(environment: Environment, variables: ConnectionVariables
  * variable, the messages use the local connection (`sharedIsLocal`).
  */
 export function redisConnections(environment: Environment): {
-  local: RedisConnectionOptions;
-  shared: RedisConnectionOptions;
+  local: CacheClientOptions;
+  shared: CacheClientOptions;
   sharedIsLocal: boolean;
 } {
-  const local = connectionFrom(environment, CONNECTION_VARIABLES.local) as RedisConnectionOptions;
+  const local = connectionFrom(environment, CONNECTION_VARIABLES.local) as CacheClientOptions;
   const shared = connectionFrom(environment, CONNECTION_VARIABLES.shared);
   return { local, shared: shared ?? local, sharedIsLocal: shared === undefined };
 }
 
 /** Where a connection points, without any password: for the start-up log. */
-export function describeConnection(connection: RedisConnectionOptions): string {
+export function describeConnection(connection: CacheClientOptions): string {
   const addresses = (items: { host: string; port: number }[]) =>
     items.map(({ host, port }) => `${host}:${port}`).join(',');
   if ('cluster' in connection && connection.cluster) return `cluster ${addresses(connection.cluster.nodes)}`;
@@ -52,11 +53,13 @@ export function describeConnection(connection: RedisConnectionOptions): string {
   return maskRedisUrl((connection as { url: string }).url);
 }
 
-/** Maps the validated environment onto the library's options. */
-export function redisCacheOptions(environment: Environment): RedisCacheModuleOptions {
-  const { local, shared } = redisConnections(environment);
+/** The library's options: the validated environment's limits, on the demo's two named clients. */
+export function redisCacheOptions(
+  environment: Environment,
+  clients: { local: Redis | Cluster; shared: Redis | Cluster },
+): RedisCacheModuleOptions {
   return {
-    connections: { local, shared },
+    connections: { local: { client: clients.local }, shared: { client: clients.shared } },
     embeddings: {
       maxEntriesPerUser: environment.MAX_ENTRIES_PER_USER,
       ttlSeconds: environment.EMBEDDING_TTL_SECONDS,

@@ -14,6 +14,7 @@ import { inspector, waitUntilReady } from '../support/redis-client';
 import { RedisServer } from '../support/redis-server';
 import { OpossumConnectionBreaker } from '../../libs/redis-cache/src/circuit-breaker';
 import type { BreakerState } from '../../libs/redis-cache/src/connection-breaker';
+import { ConnectionReadiness, type Readiness } from '../../libs/redis-cache/src/connection-readiness';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../../libs/redis-cache/src/defaults';
 import { conversationKeys, embeddingKeys } from '../../libs/redis-cache/src/keys';
 
@@ -106,6 +107,8 @@ export interface Timed<T> {
   /** When the call started, in ms since `epoch`. */
   readonly at: number;
   readonly status: string;
+  /** What the cache made of the connection when the call started: ready, connecting (wait for it) or down. */
+  readonly readiness: Readiness;
   readonly breaker: BreakerState;
 }
 
@@ -117,10 +120,31 @@ export const now = (): number => performance.now() - epoch;
 
 export async function timed<T>(cache: Cache, call: () => Promise<T>): Promise<Timed<T>> {
   const status = cache.client.status;
+  const readiness = ConnectionReadiness.of(cache.client).state;
   const breaker = cache.breaker.state;
   const started = performance.now();
   const value = await call();
-  return { value, ms: performance.now() - started, at: started - epoch, status, breaker };
+  return { value, ms: performance.now() - started, at: started - epoch, status, readiness, breaker };
+}
+
+/**
+ * Asserts each call's bound by the path it took, and returns the figures:
+ * - short-circuited (breaker open, or the connection known to be down): within FAST_BOUND_MS;
+ * - waited for a connection still connecting: within the deadline, which the wait counts in;
+ * - reached the server (ready): within SLOW_BOUND_MS.
+ * The first and last must have happened; a scenario may have no call that waited.
+ */
+export function expectBoundedByPath(calls: Timed<unknown>[]) {
+  const shortCircuited = calls.filter((call) => call.breaker === 'open' || call.readiness === 'down');
+  const waited = calls.filter((call) => !shortCircuited.includes(call) && call.readiness === 'connecting');
+  const reachedServer = calls.filter((call) => !shortCircuited.includes(call) && call.readiness === 'ready');
+  const ms = (group: Timed<unknown>[]) => group.map((call) => call.ms);
+  return {
+    calls: calls.length,
+    shortCircuited: expectBounded(ms(shortCircuited), FAST_BOUND_MS),
+    waited: waited.length > 0 ? expectBounded(ms(waited), DEFAULT_DEADLINE_MS) : summarize([]),
+    reachedServer: expectBounded(ms(reachedServer), SLOW_BOUND_MS),
+  };
 }
 
 /** A read and a write of each cache, alternating, for load loops. */
@@ -229,13 +253,13 @@ export async function heapAfterGc(): Promise<number> {
 export async function expectConsistentBookkeeping(inspect: Redis, users: string[], buckets = [0]): Promise<void> {
   for (const user of users) {
     const keys = embeddingKeys(user);
-    const [fields, indexed] = await Promise.all([inspect.hkeys(keys.vectors), inspect.zrange(keys.lru, 0, -1)]);
+    const [fields, indexed] = await Promise.all([inspect.hkeys(keys.vectors), inspect.zrange(keys.lru, 0, '-1')]);
     expect([...indexed].sort()).toEqual([...fields].sort());
   }
   for (const bucket of buckets) {
     const k = conversationKeys('', bucket);
     const sizes = await inspect.hgetall(k.sizes);
-    const tracked = await inspect.zrange(k.lru, 0, -1);
+    const tracked = await inspect.zrange(k.lru, 0, '-1');
     let sum = 0;
     for (const [conversation, size] of Object.entries(sizes)) {
       const length = await inspect.llen(conversationKeys(conversation, bucket).messages);

@@ -1,10 +1,8 @@
 import { waitUntilReady } from '../support/redis-client';
 import { RedisServer } from '../support/redis-server';
 import {
-  FAST_BOUND_MS,
   RECOVERY_BOUND_MS,
-  SLOW_BOUND_MS,
-  expectBounded,
+  expectBoundedByPath,
   heapAfterGc,
   hits,
   load,
@@ -13,7 +11,6 @@ import {
   sleep,
   until,
   type Cache,
-  type Timed,
 } from './fault-harness';
 
 const FLAP_SECONDS = 20;
@@ -42,22 +39,6 @@ async function flap(): Promise<void> {
   await sleep(1000);
 }
 
-/** Asserts the bounds on every call of the storm; the figures, in a scope that lets the records go. */
-function boundedLatency(calls: Timed<unknown>[]) {
-  const shortCircuited = calls.filter((call) => call.breaker === 'open' || call.status !== 'ready');
-  return {
-    calls: calls.length,
-    shortCircuited: expectBounded(
-      shortCircuited.map((call) => call.ms),
-      FAST_BOUND_MS,
-    ),
-    reachedServer: expectBounded(
-      calls.filter((call) => !shortCircuited.includes(call)).map((call) => call.ms),
-      SLOW_BOUND_MS,
-    ),
-  };
-}
-
 const listeners = () => EVENTS.map((event) => cache.client.listenerCount(event));
 
 it(`flapping (down 1 s, up 1 s, for ${FLAP_SECONDS} s) under constant load: bounded latency, no listener or heap growth`, async () => {
@@ -76,7 +57,7 @@ it(`flapping (down 1 s, up 1 s, for ${FLAP_SECONDS} s) under constant load: boun
   const recoveryMs = await until(() => hits(cache), 5000);
   await traffic.stop();
 
-  const latency = boundedLatency(traffic.calls);
+  const latency = expectBoundedByPath(traffic.calls);
   // the call records would otherwise count as growth
   traffic.calls.length = 0;
   const heapAfter = await heapAfterGc();

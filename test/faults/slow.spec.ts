@@ -1,8 +1,6 @@
 import {
-  FAST_BOUND_MS,
   RECOVERY_BOUND_MS,
-  SLOW_BOUND_MS,
-  expectBounded,
+  expectBoundedByPath,
   expectConsistentBookkeeping,
   hits,
   load,
@@ -31,19 +29,7 @@ async function throughStall(scenario: string, stall: () => Promise<unknown>) {
   await traffic.stop();
 
   const during = traffic.calls.filter((call) => call.at >= stalledAt && call.at < endedAt);
-  const shortCircuited = during.filter((call) => call.breaker === 'open' || call.status !== 'ready');
-  const figures = {
-    stallMs: STALL_MS,
-    shortCircuited: expectBounded(
-      shortCircuited.map((call) => call.ms),
-      FAST_BOUND_MS,
-    ),
-    reachedServer: expectBounded(
-      during.filter((call) => !shortCircuited.includes(call)).map((call) => call.ms),
-      SLOW_BOUND_MS,
-    ),
-    recoveryMs,
-  };
+  const figures = { stallMs: STALL_MS, ...expectBoundedByPath(during), recoveryMs };
   expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
   // writes that timed out still ran once the fixture.server went on: the bookkeeping holds them all
   await expectConsistentBookkeeping(fixture.inspect, USERS);

@@ -1,74 +1,102 @@
-import {
-  ClusterService,
-  RedisService,
-  type ClusterModuleOptions,
-  type RedisModuleOptions,
-} from '@liaoliaots/nestjs-redis';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisCacheConnection } from './connection-breakers';
+import { logBucketSpreadWhenReady } from './bucket-spread';
+import { ThrottledWarning } from './cache-logger';
+import { closeCacheClient } from './close-cache-client';
+import { waitForReady } from './connection-readiness';
+import { connectionClient, prepareClient, type CreatableConnection } from './create-cache-client';
+import { isCluster } from './is-cluster';
+import { clientSecrets, maskSecrets } from './mask-secrets';
+import { REDIS_CACHE_CONNECTIONS, type RedisCacheConnection } from './redis-cache.constants';
+import type { ResolvedRedisCacheOptions } from './redis-cache-options.interface';
 import type { ResolvedConnectionOptions } from './redis-connections';
 
-export type ResolvedConnections = Readonly<Record<RedisCacheConnection, ResolvedConnectionOptions>>;
-
-/** Called with every client the module creates, before it connects. */
-export type OnClientCreated = (role: RedisCacheConnection, client: Redis | Cluster) => void;
-
-const ROLES: readonly RedisCacheConnection[] = ['local', 'shared'];
+const logger = new Logger('RedisCache');
 
 /**
- * `@liaoliaots/nestjs-redis`'s `RedisModule` options: one client per connection
- * that is a single server or a master behind Sentinel, named by its namespace.
+ * The module's two connections. It creates a client for each connection given
+ * as options, and uses as it is each one given as a `client`. At start
+ * (`onModuleInit`) it connects them and waits, at most `readyTimeoutMs`, until
+ * both are ready, so the first call after `app.init()` is served; past that it
+ * logs once and goes on without Redis. At shutdown it closes the clients it
+ * created, never the app's own.
  */
-export function toRedisModuleOptions(connections: ResolvedConnections, created: OnClientCreated): RedisModuleOptions {
-  const config = ROLES.flatMap((role) => {
-    const connection = connections[role];
-    if (connection.kind === 'cluster') return [];
-    return [
-      {
-        ...connection.redis,
-        namespace: connection.namespace,
-        onClientCreated: (client: Redis) => created(role, client),
-      },
-    ];
-  });
-  return { errorLog: false, config };
-}
+export class CacheConnections implements OnModuleInit, OnApplicationShutdown {
+  private readonly clients: Readonly<Record<RedisCacheConnection, Redis | Cluster>>;
+  private readonly owned = new Set<Redis | Cluster>();
 
-/** `ClusterModule` options: one ioredis Cluster per connection that is a Redis Cluster, named by its namespace. */
-export function toClusterModuleOptions(
-  connections: ResolvedConnections,
-  created: OnClientCreated,
-): ClusterModuleOptions {
-  const config = ROLES.flatMap((role) => {
-    const connection = connections[role];
-    if (connection.kind !== 'cluster') return [];
-    return [
-      {
-        ...connection.cluster,
-        nodes: connection.nodes,
-        namespace: connection.namespace,
-        onClientCreated: (client: Cluster) => created(role, client),
-      },
-    ];
-  });
-  return { errorLog: false, config };
-}
-
-/**
- * The module's clients by role: an ioredis `Cluster` from `ClusterService` for a
- * cluster connection, a `Redis` from `RedisService` for any other, each under
- * its namespace as before (`RedisService.getOrThrow('local')`,
- * `ClusterService.getOrThrow('local')`).
- */
-export class CacheConnections {
-  constructor(
-    private readonly connections: ResolvedConnections,
-    private readonly redis: RedisService,
-    private readonly clusters: ClusterService,
-  ) {}
-
-  get(role: RedisCacheConnection): Redis | Cluster {
-    const { kind, namespace } = this.connections[role];
-    return kind === 'cluster' ? this.clusters.getOrThrow(namespace) : this.redis.getOrThrow(namespace);
+  constructor(private readonly options: ResolvedRedisCacheOptions) {
+    const { local, shared } = options.connections;
+    this.clients = { local: this.open('local', local), shared: this.open('shared', shared) };
   }
+
+  get(connection: RedisCacheConnection): Redis | Cluster {
+    return this.clients[connection];
+  }
+
+  async onModuleInit(): Promise<void> {
+    const { readyTimeoutMs } = this.options;
+    await Promise.all(
+      REDIS_CACHE_CONNECTIONS.map(async (connection) => {
+        const client = this.clients[connection];
+        if (await waitForReady(client, readyTimeoutMs)) return;
+        logger.warn(
+          `Redis connection "${this.name(connection)}" is not ready after ${readyTimeoutMs} ms ` +
+            `(${client.status}): starting without it; its calls give their fallbacks until it is back`,
+        );
+      }),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.owned].map(closeCacheClient));
+  }
+
+  private name(connection: RedisCacheConnection): string {
+    return this.options.connections[connection].namespace;
+  }
+
+  /** The connection's client, created (lazily: it connects at start) or the app's own, prepared for the cache. */
+  private open(connection: RedisCacheConnection, resolved: ResolvedConnectionOptions): Redis | Cluster {
+    if (resolved.kind === 'existing') {
+      prepareClient(resolved.client);
+      this.warnIfQueueing(connection, resolved.client);
+    }
+    const client = resolved.kind === 'existing' ? resolved.client : connectionClient(lazily(resolved));
+    if (resolved.kind !== 'existing') this.owned.add(client);
+    this.observe(connection, client);
+    return client;
+  }
+
+  /**
+   * Logs the client's errors (rate-limited, password masked), so that a refused
+   * password or certificate shows here and not only as fallbacks, and, on a
+   * cluster holding the messages, how the buckets spread over its masters.
+   */
+  private observe(connection: RedisCacheConnection, client: Redis | Cluster): void {
+    const name = this.name(connection);
+    const warning = new ThrottledWarning(logger);
+    const secrets = clientSecrets(client);
+    client.on('error', (error: Error) =>
+      warning.warn(maskSecrets(`Redis connection "${name}" is down: ${error.message}`, secrets)),
+    );
+    if (connection === 'shared' && isCluster(client)) {
+      logBucketSpreadWhenReady(client, this.options.messages.buckets, (line) => logger.log(line));
+    }
+  }
+
+  /** An offline queue holds commands past their caller's fallback and may send them later (ioredis#2130). */
+  private warnIfQueueing(connection: RedisCacheConnection, client: Redis | Cluster): void {
+    if (client.options.enableOfflineQueue === false) return;
+    logger.warn(
+      `Redis connection "${this.name(connection)}" was given with enableOfflineQueue on: a write that gave its ` +
+        'fallback may still run later. Create the client with FAIL_FAST_REDIS_OPTIONS (FAIL_FAST_CLUSTER_OPTIONS).',
+    );
+  }
+}
+
+/** The options with `lazyConnect`, so that no socket opens before the module starts (or if it never does). */
+function lazily(resolved: CreatableConnection): CreatableConnection {
+  if (resolved.kind === 'cluster') return { ...resolved, cluster: { ...resolved.cluster, lazyConnect: true } };
+  return { ...resolved, redis: { ...resolved.redis, lazyConnect: true } };
 }

@@ -2,9 +2,8 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import type { CacheConnections } from './cache-connections';
 import { OpossumConnectionBreaker } from './circuit-breaker';
 import type { ConnectionBreaker } from './connection-breaker';
+import type { RedisCacheConnection } from './redis-cache.constants';
 import type { ResolvedRedisCacheOptions } from './redis-cache-options.interface';
-
-export type RedisCacheConnection = 'local' | 'shared';
 
 /**
  * The module's breakers, one per connection, so that the caches and the health

@@ -34,6 +34,16 @@ export const MAX_UNSETTLED_CONVERSATIONS = 10_000;
 /** How long a cache call may take in all before it gives its fallback. */
 export const DEFAULT_DEADLINE_MS = 150;
 
+/** How long one connect attempt may take. */
+const CONNECT_TIMEOUT_MS = 1000;
+
+/**
+ * How long the module's start, or `ready()`, waits for the connections by
+ * default: the connect timeout, so that one connect attempt to a server that
+ * does not answer can run its course.
+ */
+export const DEFAULT_READY_TIMEOUT_MS = CONNECT_TIMEOUT_MS;
+
 const RECONNECT_BASE_MS = 50;
 const RECONNECT_CAP_MS = 1000;
 
@@ -53,7 +63,7 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
   commandTimeout: 100,
-  connectTimeout: 1000,
+  connectTimeout: CONNECT_TIMEOUT_MS,
   // a socket that stops answering (a frozen server) is dropped and reconnected
   socketTimeout: 2000,
   // ioredis waits this long for a closing socket before destroying it (its default, 2 s, delays shutdown)

@@ -3,7 +3,7 @@ import type { EmbeddingCacheStats } from './cache-stats';
 import type { ConnectionState } from './connection-breaker';
 import { RedisCacheInputError } from './errors';
 import { assertArray, assertFunction, assertText, assertUserId, assertVector } from './input';
-import { RECENT_USER_KEYS } from './defaults';
+import { DEFAULT_READY_TIMEOUT_MS, RECENT_USER_KEYS } from './defaults';
 import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from './keys';
 import type {
   CacheRuntimeOptions,
@@ -161,14 +161,29 @@ export class EmbeddingCacheService {
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
     const keys = this.keysOf(userId);
-    return this.redis.run('clearUser', false, async () => {
-      await runScript(this.redis.client, 'embeddingClear', [keys.vectors, keys.lru], [this.ttlMs]);
-      return true;
-    });
+    return this.redis.run(
+      'clearUser',
+      false,
+      async () => {
+        await runScript(this.redis.client, 'embeddingClear', [keys.vectors, keys.lru], [this.ttlMs]);
+        return true;
+      },
+      keys.vectors,
+    );
   }
 
   stats(): EmbeddingCacheStats {
     return { ...this.counters };
+  }
+
+  /**
+   * Resolves true once the connection is ready (on a cluster, with all its
+   * masters), false after `timeoutMs`; never rejects. Calls need not wait for
+   * it, since a call on a connection still connecting waits within its
+   * deadline; it is for an app that wants to know, say before taking traffic.
+   */
+  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
+    return this.redis.whenReady(timeoutMs);
   }
 
   /** The connection's name, its ioredis status and its circuit breaker's state, for metrics. */
@@ -202,21 +217,26 @@ export class EmbeddingCacheService {
     options: EmbeddingReadOptions,
     operation: string,
   ): Promise<(Vector | null)[]> {
-    const values = await this.redis.run(operation, null, async () => {
-      const scriptKeys = [keys.vectors, keys.lru];
-      const args = [this.ttlMs, ...fields];
-      // One vector costs less through the script; more are cheaper read natively,
-      // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
-      const reply =
-        fields.length === 1
-          ? await runScript(this.redis.client, 'embeddingGet', scriptKeys, args, true)
-          : await runScriptThen(this.redis.client, 'embeddingTouch', scriptKeys, args, [
-              'hmgetBuffer',
-              keys.vectors,
-              ...fields,
-            ]);
-      return reply as (Buffer | null)[];
-    });
+    const values = await this.redis.run(
+      operation,
+      null,
+      async () => {
+        const scriptKeys = [keys.vectors, keys.lru];
+        const args = [this.ttlMs, ...fields];
+        // One vector costs less through the script; more are cheaper read natively,
+        // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
+        const reply =
+          fields.length === 1
+            ? await runScript(this.redis.client, 'embeddingGet', scriptKeys, args, true)
+            : await runScriptThen(this.redis.client, 'embeddingTouch', scriptKeys, args, [
+                'hmgetBuffer',
+                keys.vectors,
+                ...fields,
+              ]);
+        return reply as (Buffer | null)[];
+      },
+      keys.vectors,
+    );
     if (values === null) return fields.map(() => null);
     const { precision } = this.options;
     return values.map((bytes) => {
@@ -231,12 +251,17 @@ export class EmbeddingCacheService {
   private write(keys: EmbeddingKeys, entries: [string, ArrayLike<number>][], operation: string): Promise<boolean> {
     const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser];
     for (const [field, vector] of entries) args.push(field, encodeVector(vector, this.options.precision));
-    return this.redis.run(operation, false, async () => {
-      const evicted = (await runScript(this.redis.client, 'embeddingSet', [keys.vectors, keys.lru], args)) as number;
-      this.counters.writes += entries.length;
-      this.counters.evictions += evicted;
-      return true;
-    });
+    return this.redis.run(
+      operation,
+      false,
+      async () => {
+        const evicted = (await runScript(this.redis.client, 'embeddingSet', [keys.vectors, keys.lru], args)) as number;
+        this.counters.writes += entries.length;
+        this.counters.evictions += evicted;
+        return true;
+      },
+      keys.vectors,
+    );
   }
 
   private computeAndStore(

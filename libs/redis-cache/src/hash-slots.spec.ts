@@ -34,6 +34,7 @@ function recordingClient(calls: Call[]): Redis {
   const client: Record<string, unknown> = {
     status: 'ready',
     options: {},
+    on: () => client,
     defineCommand(command: string, { numberOfKeys }: { numberOfKeys: number }) {
       const script = command.replace(/^wbotCache_/, '') as ScriptName;
       scripts[command] = (...all: unknown[]) => {

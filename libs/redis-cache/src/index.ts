@@ -1,18 +1,22 @@
 export { RedisCacheModule } from './redis-cache.module';
-export { REDIS_CACHE_OPTIONS } from './redis-cache.constants';
+export { InjectRedisCacheConnection, REDIS_CACHE_OPTIONS, getRedisCacheConnectionToken } from './redis-cache.constants';
+export type { RedisCacheConnection } from './redis-cache.constants';
 export { EmbeddingCacheService } from './embedding-cache.service';
 export type { ComputeEmbeddings, EmbeddingEntry, EmbeddingReadOptions } from './embedding-cache.service';
 export { MessageCacheService } from './message-cache.service';
 export { MessageCacheClient } from './message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './message-cache.client';
 export { RedisCacheHealthIndicator } from './health/redis-cache.health';
-export type { RedisCacheConnection } from './health/redis-cache.health';
+export type { RedisCacheHealthResult } from './health/redis-cache.health';
 export { RedisCacheInputError, RedisCacheConfigError } from './errors';
 export { createCacheRedis } from './create-cache-redis';
 export { createCacheClient } from './create-cache-client';
+export { closeCacheClient } from './close-cache-client';
 export { parseHostPorts } from './redis-connections';
 export type {
+  CacheClientOptions,
   ClusterConnectionOptions,
+  ExistingConnectionOptions,
   HostPort,
   SentinelConnectionOptions,
   StandaloneConnectionOptions,
@@ -22,6 +26,7 @@ export type { BucketPlacement } from './bucket-spread';
 export {
   DEFAULT_CONNECTION_NAMES,
   DEFAULT_DEADLINE_MS,
+  DEFAULT_READY_TIMEOUT_MS,
   EMBEDDING_DEFAULTS,
   FAIL_FAST_CLUSTER_OPTIONS,
   FAIL_FAST_REDIS_OPTIONS,

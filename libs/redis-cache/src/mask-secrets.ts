@@ -1,12 +1,12 @@
-import { Cluster, type Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { isCluster } from './is-cluster';
 
 const MASK = '***';
 const URL_PASSWORD = /(rediss?:\/\/[^:@/\s]*:)[^@\s]*@/gi;
 
 /** The passwords a client was configured with (from its options or its URL). */
 export function clientSecrets(client: Redis | Cluster): string[] {
-  const options: Partial<RedisOptions> =
-    client instanceof Cluster ? (client.options.redisOptions ?? {}) : (client as Redis).options;
+  const options: Partial<RedisOptions> = isCluster(client) ? (client.options.redisOptions ?? {}) : client.options;
   return [options.password, options.sentinelPassword].filter((secret): secret is string => !!secret);
 }
 

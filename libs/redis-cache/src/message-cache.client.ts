@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { MessageCacheStats } from './cache-stats';
 import type { ConnectionState } from './connection-breaker';
-import { MAX_UNSETTLED_CONVERSATIONS } from './defaults';
+import { DEFAULT_READY_TIMEOUT_MS, MAX_UNSETTLED_CONVERSATIONS } from './defaults';
 import { RedisCacheInputError } from './errors';
 import { assertArray, assertConversationId, assertFunction, assertJsonObject } from './input';
 import { bucketBudget, conversationBucket, conversationKeys } from './keys';
@@ -164,6 +164,16 @@ export class MessageCacheClient {
     return { ...this.counters };
   }
 
+  /**
+   * Resolves true once the connection is ready (on a cluster, with all its
+   * masters), false after `timeoutMs`; never rejects. Calls need not wait for
+   * it, since a call on a connection still connecting waits within its
+   * deadline; it is for an app that wants to know, say before taking traffic.
+   */
+  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
+    return this.redis.whenReady(timeoutMs);
+  }
+
   /** The connection's name, its ioredis status and its circuit breaker's state, for metrics. */
   connectionState(): ConnectionState {
     return this.redis.connectionState();
@@ -199,13 +209,18 @@ export class MessageCacheClient {
 
   private async read(conversationId: string, last: number, leaseToken: string): Promise<ReadResult> {
     const { ttlMs, budget, keys, prefixes } = this.locate(conversationId);
-    const reply = await this.redis.run('getCachedMessages', null, async () => {
-      const args = [conversationId, ttlMs, budget, ...prefixes, last, leaseToken, this.options.leaseTtlMs];
-      const reply = (await runScript(this.redis.client, 'messageRead', keys, args)) as [1, string[]] | [0, string];
-      // parsed here so that a damaged value counts as a Redis failure, not the caller's
-      if (reply[0] === 0) return { messages: null, holder: reply[1] };
-      return { messages: JSON.parse(`[${reply[1].join(',')}]`) as CachedMessage[] };
-    });
+    const reply = await this.redis.run(
+      'getCachedMessages',
+      null,
+      async () => {
+        const args = [conversationId, ttlMs, budget, ...prefixes, last, leaseToken, this.options.leaseTtlMs];
+        const reply = (await runScript(this.redis.client, 'messageRead', keys, args)) as [1, string[]] | [0, string];
+        // parsed here so that a damaged value counts as a Redis failure, not the caller's
+        if (reply[0] === 0) return { messages: null, holder: reply[1] };
+        return { messages: JSON.parse(`[${reply[1].join(',')}]`) as CachedMessage[] };
+      },
+      keys[0],
+    );
     if (reply === null) return { messages: null };
     if (reply.messages) this.counters.hits++;
     else this.counters.misses++;
@@ -258,12 +273,17 @@ export class MessageCacheClient {
     extra: ScriptArgument[],
   ): Promise<number | null> {
     const { ttlMs, budget, keys, prefixes } = this.locate(conversationId);
-    return this.redis.run(operation, null, async () => {
-      const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
-      const result = (await runScript(this.redis.client, script, keys, args)) as number;
-      if (result > 0) this.counters.evictions += result;
-      return result;
-    });
+    return this.redis.run(
+      operation,
+      null,
+      async () => {
+        const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
+        const result = (await runScript(this.redis.client, script, keys, args)) as number;
+        if (result > 0) this.counters.evictions += result;
+        return result;
+      },
+      keys[0],
+    );
   }
 
   private locate(conversationId: string) {

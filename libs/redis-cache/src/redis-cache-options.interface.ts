@@ -77,6 +77,12 @@ export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logg
   messages?: MessageCacheOptions;
   /** One breaker per connection, shared by the caches and the health check on it. */
   circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * How long the module's start (`app.init()`) waits for both connections to be
+   * ready before it goes on without them, in ms; 0 does not wait. Default 1000,
+   * the fail-fast connect timeout.
+   */
+  readyTimeoutMs?: number;
 }
 
 export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'hashSecret'>> &
@@ -90,4 +96,5 @@ export interface ResolvedRedisCacheOptions {
   messages: ResolvedMessageOptions;
   circuitBreaker: ResolvedCircuitBreakerOptions;
   deadlineMs: number;
+  readyTimeoutMs: number;
 }

@@ -1,4 +1,4 @@
-import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { FAIL_FAST_CLUSTER_OPTIONS, FAIL_FAST_REDIS_OPTIONS, FAIL_FAST_SENTINEL_OPTIONS } from './defaults';
 import { RedisCacheConfigError } from './errors';
 
@@ -11,10 +11,11 @@ export interface HostPort {
 /** One Redis server: a URL and/or any ioredis options, which override the fail-fast defaults. */
 export interface StandaloneConnectionOptions extends RedisOptions {
   url?: string;
-  /** The client's name in `@liaoliaots/nestjs-redis`'s `RedisService` (defaults: `local`, `shared`). */
+  /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;
   cluster?: never;
   sentinel?: never;
+  client?: never;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface StandaloneConnectionOptions extends RedisOptions {
  */
 export interface ClusterConnectionOptions {
   cluster: ClusterOptions & { nodes: HostPort[] };
-  /** The client's name in `@liaoliaots/nestjs-redis`'s `ClusterService` (defaults: `local`, `shared`). */
+  /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;
 }
 
@@ -33,13 +34,33 @@ export interface ClusterConnectionOptions {
  */
 export interface SentinelConnectionOptions {
   sentinel: Omit<RedisOptions, 'sentinels' | 'name'> & { sentinels: HostPort[]; name: string };
-  /** The client's name in `@liaoliaots/nestjs-redis`'s `RedisService` (defaults: `local`, `shared`). */
+  /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;
 }
 
-export type RedisConnectionOptions = StandaloneConnectionOptions | ClusterConnectionOptions | SentinelConnectionOptions;
+/**
+ * A client the app already has, for example one of `@liaoliaots/nestjs-redis`'s
+ * named clients (`RedisService.getOrThrow('ai')`): a `Redis` or a `Cluster`.
+ * The cache uses it as it is (give it `FAIL_FAST_REDIS_OPTIONS`, or
+ * `FAIL_FAST_CLUSTER_OPTIONS`, to keep calls fast while Redis is down) and
+ * never closes it: its owner does.
+ */
+export interface ExistingConnectionOptions {
+  client: Redis | Cluster;
+  /** The connection's name in log lines (defaults: `local`, `shared`). */
+  namespace?: string;
+}
 
-/** A connection as validated, with the fail-fast defaults applied; `kind` says which client it makes. */
+/** The options a client is made from: a server, a cluster or a Sentinel master (what `createCacheClient` takes). */
+export type CacheClientOptions = StandaloneConnectionOptions | ClusterConnectionOptions | SentinelConnectionOptions;
+
+/** One of the module's connections: the options to make its client from, or the app's own client. */
+export type RedisConnectionOptions = CacheClientOptions | ExistingConnectionOptions;
+
+/**
+ * A connection as validated, with the fail-fast defaults applied; `kind` says
+ * which client it makes, or `existing` for the app's own client.
+ */
 export type ResolvedConnectionOptions =
   | { readonly kind: 'standalone'; readonly namespace: string; readonly redis: RedisOptions & { url?: string } }
   | { readonly kind: 'sentinel'; readonly namespace: string; readonly redis: RedisOptions }
@@ -48,7 +69,8 @@ export type ResolvedConnectionOptions =
       readonly namespace: string;
       readonly nodes: HostPort[];
       readonly cluster: ClusterOptions;
-    };
+    }
+  | { readonly kind: 'existing'; readonly namespace: string; readonly client: Redis | Cluster };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -103,12 +125,28 @@ function assertUrl(url: unknown, option: string): void {
   }
 }
 
-/** Options beside `cluster` or `sentinel` would be silently dropped; they belong inside it. */
-function assertAlone(raw: Record<string, unknown>, form: 'cluster' | 'sentinel', option: string): void {
+/** Options beside `cluster`, `sentinel` or `client` would be silently dropped. */
+function assertAlone(raw: Record<string, unknown>, form: 'cluster' | 'sentinel' | 'client', option: string): void {
   const stray = Object.keys(raw).filter((key) => key !== form && key !== 'namespace');
-  if (stray.length > 0) {
-    throw new RedisCacheConfigError(`${option}.${stray[0]}`, `must go inside ${option}.${form}`);
+  if (stray.length === 0) return;
+  if (form === 'client') {
+    throw new RedisCacheConfigError(`${option}.${stray[0]}`, `must not be set beside ${option}.client`);
   }
+  throw new RedisCacheConfigError(`${option}.${stray[0]}`, `must go inside ${option}.${form}`);
+}
+
+/** An ioredis `Redis` or `Cluster`, from any copy of ioredis: known by its shape, not its class. */
+function isIoredisClient(value: unknown): value is Redis | Cluster {
+  if (!isRecord(value)) return false;
+  return typeof value.status === 'string' && typeof value.defineCommand === 'function' && 'isCluster' in value;
+}
+
+function resolveExisting(raw: Record<string, unknown>, option: string) {
+  assertAlone(raw, 'client', option);
+  if (!isIoredisClient(raw.client)) {
+    throw new RedisCacheConfigError(`${option}.client`, 'must be an ioredis Redis or Cluster client');
+  }
+  return { kind: 'existing' as const, client: raw.client };
 }
 
 function resolveCluster(raw: Record<string, unknown>, option: string) {
@@ -147,16 +185,20 @@ function resolveStandalone(raw: StandaloneConnectionOptions, option: string) {
 }
 
 /**
- * Validates one connection (`{ url, ...ioredis }`, `{ cluster }` or `{ sentinel }`)
- * and applies the fail-fast defaults. `option` names it in errors (`connections.local`);
- * `defaultNamespace` is its client's name when it gives none.
+ * Validates one connection (`{ url, ...ioredis }`, `{ cluster }`, `{ sentinel }`
+ * or `{ client }`) and applies the fail-fast defaults. `option` names it in
+ * errors (`connections.local`); `defaultNamespace` is its name when it gives none.
  */
 export function resolveConnection(value: unknown, option: string, defaultNamespace: string): ResolvedConnectionOptions {
   if (!isRecord(value)) {
-    throw new RedisCacheConfigError(option, 'must be an object with a url, ioredis options, cluster or sentinel');
+    throw new RedisCacheConfigError(
+      option,
+      'must be an object with a url, ioredis options, cluster, sentinel or client',
+    );
   }
-  if (value.cluster !== undefined && value.sentinel !== undefined) {
-    throw new RedisCacheConfigError(option, 'must have cluster or sentinel, not both');
+  const forms = (['cluster', 'sentinel', 'client'] as const).filter((form) => value[form] !== undefined);
+  if (forms.length > 1) {
+    throw new RedisCacheConfigError(option, `must have one of cluster, sentinel or client, not ${forms.join(' and ')}`);
   }
   const namespace = value.namespace ?? defaultNamespace;
   if (typeof namespace !== 'string' || namespace.length === 0) {
@@ -164,5 +206,6 @@ export function resolveConnection(value: unknown, option: string, defaultNamespa
   }
   if (value.cluster !== undefined) return { ...resolveCluster(value, option), namespace };
   if (value.sentinel !== undefined) return { ...resolveSentinel(value, option), namespace };
+  if (value.client !== undefined) return { ...resolveExisting(value, option), namespace };
   return { ...resolveStandalone(value as StandaloneConnectionOptions, option), namespace };
 }

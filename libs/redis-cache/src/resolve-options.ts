@@ -2,6 +2,7 @@ import {
   CIRCUIT_BREAKER_DEFAULTS,
   DEFAULT_CONNECTION_NAMES,
   DEFAULT_DEADLINE_MS,
+  DEFAULT_READY_TIMEOUT_MS,
   EMBEDDING_DEFAULTS,
   MESSAGE_DEFAULTS,
 } from './defaults';
@@ -125,17 +126,12 @@ export function resolveModuleOptions(options: RedisCacheModuleOptions): Resolved
   const connections = section(options.connections, 'connections');
   const local = resolveConnection(connections.local, 'connections.local', DEFAULT_CONNECTION_NAMES.local);
   const shared = resolveConnection(connections.shared, 'connections.shared', DEFAULT_CONNECTION_NAMES.shared);
-  if (local.namespace === shared.namespace) {
-    throw new RedisCacheConfigError(
-      'connections.shared.namespace',
-      `must differ from the local one ("${local.namespace}")`,
-    );
-  }
   return {
     connections: { local, shared },
     embeddings: resolveEmbeddingOptions(options.embeddings),
     messages: resolveMessageOptions(options.messages),
     circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     deadlineMs: resolveDeadline(options.deadlineMs),
+    readyTimeoutMs: integer(options.readyTimeoutMs, 'readyTimeoutMs', DEFAULT_READY_TIMEOUT_MS, 0),
   };
 }

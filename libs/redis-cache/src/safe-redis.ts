@@ -1,6 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import { ThrottledWarning, type CacheLogger } from './cache-logger';
 import type { ConnectionBreaker, ConnectionState } from './connection-breaker';
+import { ClusterNodes } from './cluster-nodes';
+import { ConnectionReadiness, waitForReady } from './connection-readiness';
+import { isCluster } from './is-cluster';
 import { withDeadline } from './deadline';
 import { clientSecrets, maskSecrets } from './mask-secrets';
 
@@ -17,15 +20,18 @@ export interface SafeRedisOptions {
 }
 
 /**
- * Runs Redis calls so that a Redis failure never reaches the caller: a call on a
- * connection that is not ready, or whose breaker is open, gives its fallback at
- * once, without touching the network; a failing call gives it when it fails; a
- * slow one when the deadline passes. Argument errors are thrown before a call
- * gets here. Log lines never show the connection's password.
+ * Runs Redis calls so that a Redis failure never reaches the caller. A call on
+ * a connection that is connecting (its first connect, or a reconnect after a
+ * blip) waits for it within the deadline; one on a connection known to be down,
+ * or whose breaker is open, gives its fallback at once, without touching the
+ * network; a failing call gives it when it fails; a slow one when the deadline
+ * passes. Argument errors are thrown before a call gets here. Log lines never
+ * show the connection's password.
  */
 export class SafeRedis {
   private readonly warning: ThrottledWarning;
   private readonly secrets: readonly string[];
+  private readonly readiness: ConnectionReadiness;
 
   constructor(
     readonly client: Redis | Cluster,
@@ -33,14 +39,56 @@ export class SafeRedis {
   ) {
     this.warning = new ThrottledWarning(options.logger);
     this.secrets = clientSecrets(client);
+    this.readiness = ConnectionReadiness.of(client);
   }
 
-  async run<T>(operation: string, fallback: T, call: () => Promise<T>): Promise<T> {
-    // a connection that is not ready says so itself: no breaker, no failure to count
-    if (this.client.status !== 'ready') {
-      return this.fallBack(operation, fallback, `connection is ${this.client.status}`);
+  /**
+   * Runs `call`, whose keys all share `key`'s hash slot. On a cluster, a call
+   * waits only for the node that serves that slot, so a node still connecting
+   * holds up its own keys and no others.
+   */
+  run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string): Promise<T> {
+    const connection = this.connectionFor(key);
+    if (connection.status === 'ready') return this.runBounded(operation, fallback, call, this.options.deadlineMs);
+    return this.runWhenReady(operation, fallback, call, key);
+  }
+
+  /** Resolves true once the connection is ready (for a cluster, with all its masters), false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    return waitForReady(this.client, timeoutMs);
+  }
+
+  /**
+   * The connection a call on `key` goes through: the client, or on a ready
+   * cluster the node that serves the key (the cluster itself while its slot
+   * map names none).
+   */
+  private connectionFor(key: string): Redis | Cluster {
+    if (!isCluster(this.client) || this.client.status !== 'ready') return this.client;
+    return ClusterNodes.of(this.client).nodeFor(key) ?? this.client;
+  }
+
+  /** A connection that is not ready and not known to be down is waited for, within the same deadline. */
+  private async runWhenReady<T>(operation: string, fallback: T, call: () => Promise<T>, key: string): Promise<T> {
+    const started = performance.now();
+    const left = () => this.options.deadlineMs - (performance.now() - started);
+    // a cluster first, then the node serving the key
+    for (let connection = this.connectionFor(key); connection.status !== 'ready';) {
+      const readiness = ConnectionReadiness.of(connection);
+      // a connection that is down says so itself: no breaker, no failure to count
+      if (readiness.state === 'down' || this.options.breaker?.state === 'open') {
+        return this.fallBack(operation, fallback, `connection is ${connection.status}`);
+      }
+      if (!(await readiness.whenReady(left(), true)) || left() <= 0) {
+        return this.fallBack(operation, fallback, `connection is ${connection.status} (not ready in time)`);
+      }
+      connection = this.connectionFor(key);
     }
-    const bounded = () => withDeadline(call(), this.options.deadlineMs);
+    return this.runBounded(operation, fallback, call, left());
+  }
+
+  private async runBounded<T>(operation: string, fallback: T, call: () => Promise<T>, ms: number): Promise<T> {
+    const bounded = () => withDeadline(call(), ms);
     try {
       return await (this.options.breaker ? this.options.breaker.run(bounded) : bounded());
     } catch (error) {

@@ -201,11 +201,11 @@ describe('the framework-free client in a separate Node process, beside the Nest 
     await child.call('cacheMessages', 'b', messages(3, 'b'));
     await service.cacheMessages('c', messages(3, 'c'));
     expect(await child.call('getCachedMessages', 'a', { last: 1 })).toEqual(messages(3, 'a').slice(2));
-    expect(await redis.zrange(LRU, 0, -1)).toEqual(['b', 'c', 'a']);
+    expect(await redis.zrange(LRU, 0, '-1')).toEqual(['b', 'c', 'a']);
     expect(await service.getCachedMessages('b')).toEqual(messages(3, 'b'));
-    expect(await redis.zrange(LRU, 0, -1)).toEqual(['c', 'a', 'b']);
+    expect(await redis.zrange(LRU, 0, '-1')).toEqual(['c', 'a', 'b']);
     expect(await service.cacheMessages('d', messages(3, 'd'))).toBe(true);
-    expect(await redis.zrange(LRU, 0, -1)).toEqual(['a', 'b', 'd']);
+    expect(await redis.zrange(LRU, 0, '-1')).toEqual(['a', 'b', 'd']);
     expect(await child.call('getCachedMessages', 'c')).toBeNull();
   });
 

@@ -51,7 +51,7 @@ const sorted = (values: string[]): string[] => [...values].sort();
 /** What Redis holds for a user: the hash's fields (sorted) and the LRU index, least recently used first. */
 async function stored(userId: string): Promise<{ vectors: string[]; lru: string[] }> {
   const keys = embeddingKeys(userId);
-  const [vectors, lru] = await Promise.all([inspect.hkeys(keys.vectors), inspect.zrange(keys.lru, 0, -1)]);
+  const [vectors, lru] = await Promise.all([inspect.hkeys(keys.vectors), inspect.zrange(keys.lru, 0, '-1')]);
   return { vectors: sorted(vectors), lru };
 }
 
@@ -163,7 +163,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       }
       await Promise.all(calls);
 
-      const scores = await inspect.zrange(embeddingKeys('u').lru, 0, -1, 'WITHSCORES');
+      const scores = await inspect.zrange(embeddingKeys('u').lru, 0, '-1', 'WITHSCORES');
       const values = scores.filter((_, i) => i % 2 === 1).map(Number);
       expect(values.every((score, i) => i === 0 || score > values[i - 1])).toBe(true);
       expect(await stored('u')).toEqual({
@@ -334,7 +334,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       const keys = await allKeys();
       expect(keys).toEqual(sorted([embeddingKeys(userId).vectors, embeddingKeys(userId).lru]));
       const hash = await inspect.hgetallBuffer(embeddingKeys(userId).vectors);
-      const members = await inspect.zrange(embeddingKeys(userId).lru, 0, -1);
+      const members = await inspect.zrange(embeddingKeys(userId).lru, 0, '-1');
       const everything = [...keys, ...Object.keys(hash), ...members];
       const utf16 = (value: string) => Buffer.from(value, 'utf16le').toString('latin1');
       for (const secret of [userId, text, 'alice', 'diagnosis', utf16(text)]) {

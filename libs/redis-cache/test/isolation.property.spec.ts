@@ -56,7 +56,7 @@ async function victimData(): Promise<unknown> {
   const conversation = conversationKeys(VICTIM_CONVERSATION, 0);
   return Promise.all([
     inspect.hgetallBuffer(user.vectors),
-    inspect.zrange(user.lru, 0, -1, 'WITHSCORES'),
+    inspect.zrange(user.lru, 0, '-1', 'WITHSCORES'),
     inspect.lrange(conversation.messages, 0, -1),
     inspect.smembers(conversation.ids),
     inspect.zscore(conversation.lru, VICTIM_CONVERSATION),

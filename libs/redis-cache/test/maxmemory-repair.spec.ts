@@ -36,7 +36,7 @@ describe('the embedding cache after eviction took one of a user’s keys', () =>
   const fields = (texts: string[]) => texts.map(field);
 
   async function stored(): Promise<{ vectors: string[]; lru: string[] }> {
-    const [vectors, lru] = await Promise.all([inspect.hkeys(keys.vectors), inspect.zrange(keys.lru, 0, -1)]);
+    const [vectors, lru] = await Promise.all([inspect.hkeys(keys.vectors), inspect.zrange(keys.lru, 0, '-1')]);
     return { vectors: vectors.sort(), lru };
   }
 
@@ -53,7 +53,7 @@ describe('the embedding cache after eviction took one of a user’s keys', () =>
     const embeddings = await filled();
     await inspect.del(keys.vectors);
     expect(await embeddings.getCachedEmbedding('u', 'a')).toBeNull();
-    expect(await inspect.zrange(keys.lru, 0, -1)).toEqual(fields(['b', 'c']));
+    expect(await inspect.zrange(keys.lru, 0, '-1')).toEqual(fields(['b', 'c']));
 
     const batch = ['d', 'e', 'f', 'g'].map((text, i) => ({ text, embedding: [10 + i] }));
     expect(await embeddings.cacheEmbeddings('u', batch)).toBe(true);
@@ -65,7 +65,7 @@ describe('the embedding cache after eviction took one of a user’s keys', () =>
     const embeddings = await filled();
     await inspect.del(keys.lru);
     expect(await embeddings.getCachedEmbedding('u', 'a')).toEqual([0]);
-    expect(await inspect.zrange(keys.lru, 0, -1)).toEqual(fields(['a']));
+    expect(await inspect.zrange(keys.lru, 0, '-1')).toEqual(fields(['a']));
 
     expect(await embeddings.cacheEmbedding('u', 'd', [3])).toBe(true);
     expect(await stored()).toEqual({ vectors: fields(['a', 'd']).sort(), lru: fields(['a', 'd']) });
@@ -147,7 +147,7 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     await inspect.del(bucket.sizes, bucket.total, keysOf('gone').messages);
     expect(await cache.getCachedMessages('empty')).toEqual([]);
     expect(await inspect.hgetall(bucket.sizes)).toEqual({ empty: '0', a: '40' });
-    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['a', 'empty']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['a', 'empty']);
     expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
   });
 
@@ -156,7 +156,7 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     await inspect.del(bucket.lru, bucket.sizes);
     expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
     expect(await inspect.hgetall(bucket.sizes)).toEqual({ a: '40' });
-    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['a']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['a']);
     expect(await inspect.get(bucket.total)).toBe('40');
     // b is in no bookkeeping now, so it is outside the budget until its TTL: 40 listed beyond the count
     expect(await cache.appendMessages('a', messages(2, 'x'))).toBe(true);
@@ -168,7 +168,7 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     const cache = await filled();
     await inspect.del(bucket.lru);
     expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
-    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['a']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['a']);
 
     expect(await cache.cacheMessages('c', messages(40, 'c'))).toBe(true);
     expect(await cached()).toEqual(['b', 'c']);
@@ -178,7 +178,7 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await cache.cacheMessages('d', messages(100, 'd'))).toBe(true);
     expect(await cached()).toEqual(['d']);
     expect(await budgetCounts()).toEqual({ listed: 100, total: 100, sizes: 100 });
-    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['d']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['d']);
   });
 
   it('lost a conversation’s list: a read misses and takes its count out of the budget', async () => {
@@ -187,7 +187,7 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await cache.getCachedMessages('a')).toBeNull();
     expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
     expect(await inspect.exists(keysOf('a').ids)).toBe(0);
-    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['b']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['b']);
     expect(await cache.cacheMessages('c', messages(60, 'c'))).toBe(true);
     expect(cache.stats().evictions).toBe(0);
   });
@@ -198,7 +198,7 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await cache.appendMessages('a', [{ id: 'a39' }])).toBe(false);
     expect(await cache.getCachedMessages('a')).toBeNull();
     expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
-    expect(await inspect.zrange(bucket.lru, 0, -1)).toEqual(['b']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['b']);
 
     expect(await cache.cacheMessages('a', messages(40, 'a'))).toBe(true);
     expect(await cache.appendMessages('a', [{ id: 'a39' }, { id: 'a40' }])).toBe(true);

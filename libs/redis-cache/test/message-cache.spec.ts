@@ -86,7 +86,7 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
   }
 
   async function lruOrder(): Promise<string[]> {
-    return redis.zrange(BUCKET.lru, 0, -1);
+    return redis.zrange(BUCKET.lru, 0, '-1');
   }
 
   beforeAll(async () => {

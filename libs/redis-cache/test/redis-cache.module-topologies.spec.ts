@@ -1,4 +1,3 @@
-import { ClusterService, RedisService } from '@liaoliaots/nestjs-redis';
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Cluster, Redis } from 'ioredis';
@@ -8,9 +7,9 @@ import {
   RedisCacheHealthIndicator,
   RedisCacheModule,
   describeBucketSpread,
+  getRedisCacheConnectionToken,
 } from '@wbot/redis-cache';
 import { useClusterAndSentinel } from '../../../test/support/cluster-and-sentinel';
-import { waitUntilReady } from './topology';
 
 /** Every line the module logs at `log` level. */
 const logged: string[] = [];
@@ -29,19 +28,18 @@ async function boot(options: Parameters<typeof RedisCacheModule.forRoot>[0]): Pr
 describe('RedisCacheModule on a cluster and behind Sentinel', () => {
   const engines = useClusterAndSentinel();
 
-  it('gives the embeddings an ioredis Cluster from ClusterService and the messages a Sentinel master from RedisService', async () => {
+  it('gives the embeddings an ioredis Cluster and the messages a Sentinel master, all ready once init resolves', async () => {
     const app = await boot({
       connections: {
         local: { cluster: { nodes: engines.cluster.nodes } },
         shared: { sentinel: { sentinels: engines.sentinel.sentinels, name: engines.sentinel.name } },
       },
     });
-    const local = app.get(ClusterService).getOrThrow('local');
-    const shared = app.get(RedisService).getOrThrow('shared');
-    await Promise.all([waitUntilReady(local), waitUntilReady(shared)]);
-    await Promise.all(local.nodes('master').map((node) => waitUntilReady(node)));
-    expect(app.get(RedisService).getOrNil('local')).toBeNull();
-    expect(app.get(ClusterService).getOrNil('shared')).toBeNull();
+    const local = app.get<Cluster>(getRedisCacheConnectionToken('local'));
+    const shared = app.get<Redis>(getRedisCacheConnectionToken('shared'));
+    expect([local.isCluster, shared.isCluster]).toEqual([true, false]);
+    expect([local.status, shared.status]).toEqual(['ready', 'ready']);
+    expect(local.nodes('master').map((node) => node.status)).toEqual(['ready', 'ready', 'ready']);
 
     expect(await app.get(EmbeddingCacheService).cacheEmbedding('user-1', 'hello', [1, 2])).toBe(true);
     expect(await app.get(MessageCacheService).cacheMessages('c1', [{ id: 'm1' }])).toBe(true);
@@ -67,12 +65,10 @@ describe('RedisCacheModule on a cluster and behind Sentinel', () => {
       },
       messages: { buckets: 12, maxCachedMessages: 120 },
     });
-    const shared: Cluster = app.get(ClusterService).getOrThrow('shared');
-    await waitUntilReady(shared);
+    const shared = app.get<Cluster>(getRedisCacheConnectionToken('shared'));
+    expect(shared.status).toBe('ready');
     expect(logged).toContain(describeBucketSpread(shared, 12));
     expect(describeBucketSpread(shared, 12)).toMatch(/^message buckets over 3 masters: /);
-    const local: Redis = app.get(RedisService).getOrThrow('local');
-    await waitUntilReady(local);
     await app.close();
   });
 });

@@ -1,16 +1,22 @@
-import { RedisService } from '@liaoliaots/nestjs-redis';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { RedisModule, RedisService } from '@liaoliaots/nestjs-redis';
+import { Injectable, Logger, Module, type INestApplicationContext } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
+import type { Redis } from 'ioredis';
 import {
   EmbeddingCacheService,
+  FAIL_FAST_REDIS_OPTIONS,
+  InjectRedisCacheConnection,
   MessageCacheService,
   RedisCacheConfigError,
   RedisCacheHealthIndicator,
   RedisCacheModule,
+  createCacheRedis,
+  getRedisCacheConnectionToken,
   type RedisCacheModuleOptions,
 } from '@wbot/redis-cache';
 import { RedisServer } from '../../../test/support/redis-server';
+import { embeddingKeys } from '../src/keys';
 import { waitUntilReady } from '../../../test/support/redis-client';
 
 /** Every app booted in a test, closed after it even when an assertion failed first (closing twice is harmless). */
@@ -25,9 +31,16 @@ async function boot(imports: unknown[]): Promise<INestApplicationContext> {
   return moduleRef.init();
 }
 
-async function ready(app: INestApplicationContext, ...names: string[]): Promise<void> {
-  const redis = app.get(RedisService);
-  await Promise.all(names.map((name) => waitUntilReady(redis.getOrThrow(name))));
+const connection = (app: INestApplicationContext, name: 'local' | 'shared') =>
+  app.get<Redis>(getRedisCacheConnectionToken(name));
+
+/** How many clients a server has, from its own CLIENT LIST (the counting connection included). */
+async function clientCount(server: RedisServer): Promise<number> {
+  const inspect = createCacheRedis(server.url);
+  await waitUntilReady(inspect);
+  const list = (await inspect.client('LIST')) as string;
+  await inspect.quit();
+  return list.trim().split('\n').length;
 }
 
 describe('RedisCacheModule', () => {
@@ -45,46 +58,106 @@ describe('RedisCacheModule', () => {
 
   it('forRoot binds embeddings to the local connection and messages to the shared one', async () => {
     const app = await boot([RedisCacheModule.forRoot(options)]);
-    await ready(app, 'local', 'shared');
     const embeddings = app.get(EmbeddingCacheService);
     const messages = app.get(MessageCacheService);
 
     expect(await embeddings.cacheEmbedding('user-1', 'hello', [1, 2, 3])).toBe(true);
     expect(await messages.cacheMessages('conversation-1', [{ role: 'user', content: 'hi' }])).toBe(true);
 
-    const redis = app.get(RedisService);
-    expect(await redis.getOrThrow('local').dbsize()).toBe(2);
+    expect(await connection(app, 'local').dbsize()).toBe(2);
     // the conversation's list and id set, and its bucket's LRU, sizes and total
-    expect(await redis.getOrThrow('shared').dbsize()).toBe(5);
-    expect(await redis.getOrThrow('local').keys('wbot:msg:*')).toEqual([]);
-    expect(await redis.getOrThrow('shared').keys('wbot:emb:*')).toEqual([]);
-    await redis.getOrThrow('local').flushall();
-    await redis.getOrThrow('shared').flushall();
+    expect(await connection(app, 'shared').dbsize()).toBe(5);
+    expect(await connection(app, 'local').keys('wbot:msg:*')).toEqual([]);
+    expect(await connection(app, 'shared').keys('wbot:emb:*')).toEqual([]);
+    await connection(app, 'local').flushall();
+    await connection(app, 'shared').flushall();
     await app.close();
   });
 
-  it('closes both connections on shutdown', async () => {
-    const app = await boot([RedisCacheModule.forRoot(options)]);
-    await ready(app, 'local', 'shared');
-    const redis = app.get(RedisService);
-    const clients = [redis.getOrThrow('local'), redis.getOrThrow('shared')];
+  it('creates its clients without connecting them, connects them at init, and closes them on shutdown', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [RedisCacheModule.forRoot(options)] }).compile();
+    booted.push(moduleRef);
+    const clients = [connection(moduleRef, 'local'), connection(moduleRef, 'shared')];
+    expect(clients.map((client) => client.status)).toEqual(['wait', 'wait']);
+    await moduleRef.init();
+    expect(clients.map((client) => client.status)).toEqual(['ready', 'ready']);
+    expect(clients.map((client) => client.options.port)).toEqual([local.port, shared.port]);
     const ended = clients.map((client) => new Promise((resolve) => client.once('end', resolve)));
-    await app.close();
+    await moduleRef.close();
     await Promise.all(ended);
     expect(clients.map((client) => client.status)).toEqual(['end', 'end']);
   });
 
-  it('names the connections as configured', async () => {
+  it('injects each connection under its token and with @InjectRedisCacheConnection', async () => {
+    @Injectable()
+    class Consumer {
+      constructor(
+        @InjectRedisCacheConnection('local') readonly local: Redis,
+        @InjectRedisCacheConnection('shared') readonly shared: Redis,
+      ) {}
+    }
+    @Module({ providers: [Consumer] })
+    class FeatureModule {}
+
+    const app = await boot([RedisCacheModule.forRoot({ ...options, isGlobal: true }), FeatureModule]);
+    const consumer = app.get(Consumer);
+    expect(consumer.local).toBe(connection(app, 'local'));
+    expect(consumer.shared).toBe(connection(app, 'shared'));
+    expect(await consumer.local.ping()).toBe('PONG');
+    expect([consumer.local.options.port, consumer.shared.options.port]).toEqual([local.port, shared.port]);
+    await app.close();
+  });
+
+  it("runs on the app's own clients from @liaoliaots/nestjs-redis, and leaves closing them to their owner", async () => {
+    @Module({
+      imports: [
+        RedisModule.forRoot({
+          config: [
+            { namespace: 'ai', url: local.url, ...FAIL_FAST_REDIS_OPTIONS },
+            { namespace: 'chat', url: shared.url, ...FAIL_FAST_REDIS_OPTIONS },
+          ],
+          closeClient: false,
+        }),
+      ],
+    })
+    class AppRedisModule {}
     const app = await boot([
-      RedisCacheModule.forRoot({
-        connections: { local: { url: local.url, namespace: 'ai' }, shared: { url: shared.url, namespace: 'frontend' } },
+      AppRedisModule,
+      RedisCacheModule.forRootAsync({
+        inject: [RedisService],
+        useFactory: (redis: RedisService) => ({
+          connections: { local: { client: redis.getOrThrow('ai') }, shared: { client: redis.getOrThrow('chat') } },
+        }),
       }),
     ]);
-    await ready(app, 'ai', 'frontend');
     const redis = app.get(RedisService);
-    expect(await redis.getOrThrow('ai').ping()).toBe('PONG');
-    expect(redis.getOrNil('local')).toBeNull();
+    const [ai, chat] = [redis.getOrThrow('ai'), redis.getOrThrow('chat')];
+    expect(connection(app, 'local')).toBe(ai);
+    expect(connection(app, 'shared')).toBe(chat);
+    expect(await app.get(EmbeddingCacheService).cacheEmbedding('user-3', 'own', [3])).toBe(true);
+    expect(await ai.hlen(embeddingKeys('user-3').vectors)).toBe(1);
     await app.close();
+    expect([ai.status, chat.status]).toEqual(['ready', 'ready']);
+    await Promise.all([ai.quit(), chat.quit()]);
+    await ai.flushall().catch(() => undefined);
+  });
+
+  it('warns when the app gives a client with the offline queue on', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const queueing = createCacheRedis(local.url, { enableOfflineQueue: true });
+    try {
+      const app = await boot([
+        RedisCacheModule.forRoot({ connections: { local: { client: queueing }, shared: { url: shared.url } } }),
+      ]);
+      expect(warn.mock.calls.map(([line]) => line)).toEqual([
+        'Redis connection "local" was given with enableOfflineQueue on: a write that gave its fallback may still ' +
+          'run later. Create the client with FAIL_FAST_REDIS_OPTIONS (FAIL_FAST_CLUSTER_OPTIONS).',
+      ]);
+      await app.close();
+    } finally {
+      warn.mockRestore();
+      await queueing.quit();
+    }
   });
 
   it('forRootAsync takes a factory with injected dependencies', async () => {
@@ -99,13 +172,12 @@ describe('RedisCacheModule', () => {
         }),
       }),
     ]);
-    await ready(app, 'local', 'shared');
     const embeddings = app.get(EmbeddingCacheService);
     expect(embeddings.options.maxEntriesPerUser).toBe(1);
     await embeddings.cacheEmbedding('user-2', 'first', [1]);
     await embeddings.cacheEmbedding('user-2', 'second', [2]);
     expect(await embeddings.getCachedEmbeddings('user-2', ['first', 'second'])).toEqual([null, [2]]);
-    await app.get(RedisService).getOrThrow('local').flushall();
+    await connection(app, 'local').flushall();
     await app.close();
   });
 
@@ -137,7 +209,7 @@ describe('RedisCacheModule', () => {
         readonly embeddings: EmbeddingCacheService,
         readonly messages: MessageCacheService,
         readonly health: RedisCacheHealthIndicator,
-        readonly redis: RedisService,
+        @InjectRedisCacheConnection('shared') readonly redis: Redis,
       ) {}
     }
     @Module({ providers: [Consumer] })
@@ -150,7 +222,8 @@ describe('RedisCacheModule', () => {
     const consumer = app.get(Consumer);
     expect(consumer.embeddings).toBe(app.get(EmbeddingCacheService));
     expect(consumer.messages).toBe(app.get(MessageCacheService));
-    expect(consumer.redis.getOrThrow('shared')).toBe(app.get(RedisService).getOrThrow('shared'));
+    expect(consumer.health).toBe(app.get(RedisCacheHealthIndicator));
+    expect(consumer.redis).toBe(connection(app, 'shared'));
     await app.close();
   });
 
@@ -162,20 +235,18 @@ describe('RedisCacheModule', () => {
     @Module({ providers: [Consumer] })
     class FeatureModule {}
 
-    // lazyConnect: the failed compile leaves no app to close, so its clients must never open a socket
-    const lazy: RedisCacheModuleOptions = {
-      connections: { local: { url: local.url, lazyConnect: true }, shared: { url: shared.url, lazyConnect: true } },
-    };
+    // the failed compile leaves no app to close: the module's clients connect only at init, so none opened a socket
+    const before = await clientCount(local);
     await expect(
       Test.createTestingModule({
-        imports: [RedisCacheModule.forRootAsync({ useFactory: () => lazy }), FeatureModule],
+        imports: [RedisCacheModule.forRootAsync({ useFactory: () => options }), FeatureModule],
       }).compile(),
     ).rejects.toThrow(/EmbeddingCacheService/);
+    expect(await clientCount(local)).toBe(before);
   });
 
   it('reports both connections through the health indicator', async () => {
     const app = await boot([RedisCacheModule.forRoot(options)]);
-    await ready(app, 'local', 'shared');
     const health = app.get(RedisCacheHealthIndicator);
     const result = await health.isHealthy('local');
     expect(result['redis-local'].status).toBe('up');
@@ -194,7 +265,11 @@ describe('RedisCacheModule', () => {
     [{ connections: { local: {}, shared: {} }, embeddings: { precision: 'float16' } }, 'embeddings.precision'],
     [{ connections: { local: {}, shared: {} }, messages: { maxCachedMessages: -5 } }, 'messages.maxCachedMessages'],
     [{ connections: { local: {}, shared: {} }, messages: { ttlSeconds: '60' } }, 'messages.ttlSeconds'],
-    [{ connections: { local: { namespace: 'same' }, shared: { namespace: 'same' } } }, 'connections.shared.namespace'],
+    [{ connections: { local: { client: {} }, shared: {} } }, 'connections.local.client'],
+    [{ connections: { local: { client: createCacheRedis }, shared: {} } }, 'connections.local.client'],
+    [{ connections: { local: { client: {}, url: 'redis://x' }, shared: {} } }, 'connections.local.url'],
+    [{ connections: { local: {}, shared: { cluster: { nodes: [] }, client: {} } } }, 'connections.shared'],
+    [{ connections: { local: {}, shared: {} }, readyTimeoutMs: -1 }, 'readyTimeoutMs'],
   ])('refuses to start with invalid options (%#: %s)', async (invalid, option) => {
     const start = boot([RedisCacheModule.forRootAsync({ useFactory: () => invalid as RedisCacheModuleOptions })]);
     await expect(start).rejects.toThrow(RedisCacheConfigError);
@@ -209,11 +284,26 @@ describe('RedisCacheModule', () => {
     beforeAll(() => process.on('unhandledRejection', record));
     afterAll(() => process.off('unhandledRejection', record));
 
-    it('starts, then reads give null and writes give false, quickly', async () => {
+    it('starts within the ready timeout, says so once per connection, then reads give null and writes give false, quickly', async () => {
       const gone = await RedisServer.start();
       const url = gone.url;
       await gone.stop();
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const starting = performance.now();
       const app = await boot([RedisCacheModule.forRoot({ connections: { local: { url }, shared: { url } } })]);
+      const startMs = performance.now() - starting;
+      const startWarnings = warn.mock.calls.map(([line]) => String(line)).filter((line) => /not ready/.test(line));
+      warn.mockRestore();
+      expect(startMs).toBeGreaterThanOrEqual(1000);
+      expect(startMs).toBeLessThanOrEqual(1500);
+      expect(startWarnings).toEqual([
+        expect.stringMatching(
+          /^Redis connection "local" is not ready after 1000 ms \((reconnecting|connecting)\): starting without it/,
+        ),
+        expect.stringMatching(
+          /^Redis connection "shared" is not ready after 1000 ms \((reconnecting|connecting)\): starting without it/,
+        ),
+      ]);
       const embeddings = app.get(EmbeddingCacheService);
       const messages = app.get(MessageCacheService);
 

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { createCacheClient } from '../src/create-cache-client';
-import type { RedisConnectionOptions } from '../src/redis-connections';
+import type { CacheClientOptions } from '../src/redis-connections';
 import { RedisCluster } from '../../../test/support/redis-cluster';
 import { RedisServer } from '../../../test/support/redis-server';
 
@@ -14,7 +14,7 @@ import { RedisServer } from '../../../test/support/redis-server';
 export interface Topology {
   readonly name: string;
   /** A client for the cache, as `createCacheClient` makes one from these connection options. */
-  readonly connection: RedisConnectionOptions;
+  readonly connection: CacheClientOptions;
   /** A plain client for keyed commands in assertions. */
   readonly inspect: Redis | Cluster;
   /** A fail-fast client as the library would use, connected and ready; `overrides` are ioredis options. */
@@ -49,11 +49,8 @@ export function waitUntilReady(client: Redis | Cluster, timeoutMs = 10_000): Pro
   });
 }
 
-async function connectWith(
-  connection: RedisConnectionOptions,
-  overrides: ConnectionOverrides,
-): Promise<Redis | Cluster> {
-  const withOverrides: RedisConnectionOptions =
+async function connectWith(connection: CacheClientOptions, overrides: ConnectionOverrides): Promise<Redis | Cluster> {
+  const withOverrides: CacheClientOptions =
     'cluster' in connection && connection.cluster
       ? { cluster: { ...connection.cluster, redisOptions: { ...connection.cluster.redisOptions, ...overrides } } }
       : { ...connection, ...overrides };
@@ -68,7 +65,7 @@ async function singleNode(): Promise<Topology> {
   const server = await RedisServer.start();
   const inspect = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await inspect.connect();
-  const connection: RedisConnectionOptions = { url: server.url };
+  const connection: CacheClientOptions = { url: server.url };
   return {
     name: 'a single node',
     connection,
@@ -89,7 +86,7 @@ async function threeMasterCluster(): Promise<Topology> {
   const cluster = await RedisCluster.start();
   const inspect = cluster.inspector();
   await waitUntilReady(inspect);
-  const connection: RedisConnectionOptions = { cluster: { nodes: cluster.nodes } };
+  const connection: CacheClientOptions = { cluster: { nodes: cluster.nodes } };
   const masters = () => inspect.nodes('master');
   const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
   return {

@@ -7,9 +7,12 @@ export { MessageCacheClient } from '../message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from '../message-cache.client';
 export { createCacheRedis } from '../create-cache-redis';
 export { createCacheClient } from '../create-cache-client';
+export { closeCacheClient } from '../close-cache-client';
 export { parseHostPorts } from '../redis-connections';
 export type {
+  CacheClientOptions,
   ClusterConnectionOptions,
+  ExistingConnectionOptions,
   HostPort,
   RedisConnectionOptions,
   SentinelConnectionOptions,
@@ -17,6 +20,7 @@ export type {
 } from '../redis-connections';
 export { RedisCacheInputError, RedisCacheConfigError } from '../errors';
 export {
+  DEFAULT_READY_TIMEOUT_MS,
   FAIL_FAST_CLUSTER_OPTIONS,
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,

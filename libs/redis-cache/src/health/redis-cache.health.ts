@@ -1,13 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { CacheConnections } from '../cache-connections';
-import { ConnectionBreakers, type RedisCacheConnection } from '../connection-breakers';
+import { ConnectionBreakers } from '../connection-breakers';
 import { withDeadline } from '../deadline';
 import { clientSecrets, maskSecrets } from '../mask-secrets';
-import { REDIS_CACHE_OPTIONS } from '../redis-cache.constants';
+import { REDIS_CACHE_OPTIONS, type RedisCacheConnection } from '../redis-cache.constants';
 import type { ResolvedRedisCacheOptions } from '../redis-cache-options.interface';
 
-export type { RedisCacheConnection } from '../connection-breakers';
+/** One connection's state, in the shape `@nestjs/terminus` expects of a health indicator. */
+export type RedisCacheHealthResult = Record<string, { status: 'up' | 'down' } & Record<string, unknown>>;
+
+/**
+ * The result `HealthIndicatorService.check(key).up(data)` / `.down(data)` of
+ * `@nestjs/terminus` 11 and 12 builds, made here so that the library does not
+ * load Terminus: an app without it can still start, and one with either major
+ * composes this check into its `HealthCheckService` as any other.
+ */
+function indicator(key: string) {
+  return {
+    up: (data: Record<string, unknown>): RedisCacheHealthResult => ({ [key]: { ...data, status: 'up' } }),
+    down: (data: Record<string, unknown>): RedisCacheHealthResult => ({ [key]: { ...data, status: 'down' } }),
+  };
+}
 
 /**
  * Terminus checks for the cache's two connections. Down when the connection is
@@ -19,25 +32,24 @@ export type { RedisCacheConnection } from '../connection-breakers';
 @Injectable()
 export class RedisCacheHealthIndicator {
   constructor(
-    private readonly health: HealthIndicatorService,
     private readonly connections: CacheConnections,
     private readonly breakers: ConnectionBreakers,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {}
 
-  async isHealthy(connection: RedisCacheConnection, key = `redis-${connection}`): Promise<HealthIndicatorResult> {
-    const indicator = this.health.check(key);
+  async isHealthy(connection: RedisCacheConnection, key = `redis-${connection}`): Promise<RedisCacheHealthResult> {
+    const check = indicator(key);
     const client = this.connections.get(connection);
     const breaker = this.breakers.get(connection);
-    if (client.status !== 'ready') return indicator.down({ state: client.status, breaker: breaker.state });
+    if (client.status !== 'ready') return check.down({ state: client.status, breaker: breaker.state });
     const started = performance.now();
     try {
       await breaker.run(() => withDeadline(client.ping(), this.options.deadlineMs));
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      return indicator.up({ state: client.status, breaker: breaker.state, latencyMs });
+      return check.up({ state: client.status, breaker: breaker.state, latencyMs });
     } catch (error) {
       const message = maskSecrets(error instanceof Error ? error.message : String(error), clientSecrets(client));
-      return indicator.down({ state: client.status, breaker: breaker.state, message });
+      return check.down({ state: client.status, breaker: breaker.state, message });
     }
   }
 }

@@ -1,0 +1,47 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis } from 'ioredis';
+
+const located = new WeakMap<Cluster, ClusterNodes>();
+
+/**
+ * Finds the node connection that serves a key on a Redis Cluster, from the
+ * client's own slot map, so that a call can wait for that node, and only that
+ * node, while it connects. One per cluster client, following the nodes ioredis
+ * adds and removes.
+ */
+export class ClusterNodes {
+  private readonly byAddress = new Map<string, Redis>();
+
+  private constructor(private readonly cluster: Cluster) {
+    for (const node of cluster.nodes()) this.add(node);
+    cluster.on('+node', (node: Redis) => this.add(node));
+    cluster.on('-node', (node: Redis) => {
+      const address = addressOf(node);
+      if (this.byAddress.get(address) === node) this.byAddress.delete(address);
+    });
+  }
+
+  static of(cluster: Cluster): ClusterNodes {
+    let nodes = located.get(cluster);
+    if (!nodes) {
+      nodes = new ClusterNodes(cluster);
+      located.set(cluster, nodes);
+    }
+    return nodes;
+  }
+
+  /** The master connection serving `key`'s slot, or undefined while the slot map names none. */
+  nodeFor(key: string): Redis | undefined {
+    const address = this.cluster.slots[calculateSlot(key)]?.[0];
+    return address === undefined ? undefined : this.byAddress.get(address);
+  }
+
+  private add(node: Redis): void {
+    this.byAddress.set(addressOf(node), node);
+  }
+}
+
+/** `host:port`, as ioredis names a node in its slot map. */
+function addressOf(node: Redis): string {
+  return `${node.options.host}:${node.options.port}`;
+}
