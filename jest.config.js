@@ -15,7 +15,11 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/libs/redis-cache/src/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/libs/redis-cache/src/**/*.spec.ts',
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/scripts/**/*.spec.ts',
+      ],
     },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/libs/redis-cache/test/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
