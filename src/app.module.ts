@@ -16,7 +16,8 @@ import { RedisClientsModule } from './redis/redis-clients.module';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, load: [environment] }),
+    // ENV_FILE names another file than .env (scripts/demo.js reads the same one)
+    ConfigModule.forRoot({ isGlobal: true, load: [environment], envFilePath: process.env.ENV_FILE ?? '.env' }),
     LoggingModule,
     RedisClientsModule,
     // the cache runs on the demo's named clients; without them it would create its own from `connections` options

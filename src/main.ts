@@ -13,7 +13,15 @@ async function bootstrap(): Promise<void> {
   // SIGTERM/SIGINT: readiness goes down, in-flight requests finish, then Redis and SQLite close
   app.enableShutdownHooks();
   const { PORT } = app.get<Environment>(environment.KEY);
-  await app.listen(PORT);
+  try {
+    await app.listen(PORT);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    logger.error(`Port ${PORT} is in use: set PORT to a free port, for example PORT=${PORT + 1} npm run demo`, 'Demo');
+    await app.close();
+    process.exitCode = 1;
+    return;
+  }
   logger.log(
     `Listening on http://localhost:${PORT} (API docs: /docs, health: /health/ready, metrics: /metrics)`,
     'Demo',

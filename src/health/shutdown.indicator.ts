@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { environment, type Environment } from '../config/environment';
 
@@ -12,6 +12,7 @@ import { environment, type Environment } from '../config/environment';
  */
 @Injectable()
 export class ShutdownIndicator implements OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Shutdown');
   private shuttingDown = false;
 
   constructor(
@@ -23,7 +24,14 @@ export class ShutdownIndicator implements OnModuleDestroy, BeforeApplicationShut
     this.shuttingDown = true;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** `signal` is set when a signal started the shutdown (enableShutdownHooks), not when the app closes itself. */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    if (signal) {
+      this.logger.log(
+        `Shutting down on ${signal}: readiness is down; in-flight requests finish` +
+          `${this.env.SHUTDOWN_DELAY_MS > 0 ? ` after ${this.env.SHUTDOWN_DELAY_MS} ms` : ''}, then Redis and SQLite close`,
+      );
+    }
     if (this.env.SHUTDOWN_DELAY_MS > 0) await sleep(this.env.SHUTDOWN_DELAY_MS);
   }
 
