@@ -25,5 +25,7 @@ module.exports = {
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // real redis-server processes killed, frozen and restarted under load (docs/reliability.md)
     { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] },
+    // the examples of docs/ run as printed; Python needs redis-py (npm run test:docs, which CI runs)
+    { ...shared, displayName: 'docs', testMatch: ['<rootDir>/test/docs/**/*.spec.ts'] },
   ],
 };

@@ -1,7 +1,7 @@
 // Builds @wbot/redis-cache alone and packs it as a publishable tarball: exactly one .tgz in dist/pack/.
 // The package is packed from a staging copy so that its workspace-only `build` script (which reaches
 // into ../../scripts) is not published, and so that npm cannot mistake it for a workspace member.
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
@@ -14,6 +14,7 @@ const DESTINATION = join(ROOT, 'dist', 'pack');
 const REQUIRED_FILES = [
   'package.json',
   'README.md',
+  'LICENSE',
   'dist/index.js',
   'dist/index.d.ts',
   'dist/client/index.js',
@@ -38,6 +39,7 @@ function stage() {
   const staging = mkdtempSync(join(tmpdir(), 'wbot-redis-cache-pack-'));
   writeFileSync(join(staging, 'package.json'), `${JSON.stringify(publishableManifest(), null, 2)}\n`);
   cpSync(join(LIBRARY, 'README.md'), join(staging, 'README.md'));
+  cpSync(join(ROOT, 'LICENSE'), join(staging, 'LICENSE'));
   cpSync(join(LIBRARY, 'dist'), join(staging, 'dist'), { recursive: true });
   return staging;
 }
@@ -56,6 +58,26 @@ function problemsWith(pack) {
   return problems;
 }
 
+/** Said by a dry run on a machine with no npm login, as in CI: about the machine, not the package. */
+const NOT_LOGGED_IN = /^npm warn publish This command requires you to be logged in to .* \(dry-run\)$/;
+
+/**
+ * `npm publish --dry-run` must go through without a warning about the package (a manifest field npm would
+ * have to correct, a missing file, ...).
+ */
+function assertPublishable(staging) {
+  const result = spawnSync('npm', ['publish', '--dry-run', '--ignore-scripts'], { cwd: staging, encoding: 'utf8' });
+  const output = `${result.stdout}${result.stderr}`;
+  const warnings = output
+    .split('\n')
+    .filter((line) => /^npm (warn|WARN|error|ERR)/.test(line) && !NOT_LOGGED_IN.test(line));
+  if (result.status !== 0 || warnings.length > 0) {
+    rmSync(DESTINATION, { recursive: true, force: true });
+    throw new Error(`npm publish --dry-run is not clean:\n${output}`);
+  }
+  console.log('npm publish --dry-run: clean');
+}
+
 function main() {
   rmSync(DESTINATION, { recursive: true, force: true });
   run('npm', ['run', 'build:lib'], ROOT);
@@ -71,6 +93,7 @@ function main() {
       throw new Error(`The packed package is wrong:\n  ${problems.join('\n  ')}`);
     }
     for (const file of pack.files) console.log(`${String(file.size).padStart(8)}  ${file.path}`);
+    assertPublishable(staging);
     console.log(
       `${join('dist', 'pack', pack.filename)}: ${pack.entryCount} files, ` +
         `${pack.size} bytes packed, ${pack.unpackedSize} bytes unpacked`,

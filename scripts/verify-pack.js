@@ -1,7 +1,10 @@
-// Proves that the tarball made by `npm run pack:lib` works in a brand-new Nest 11 app: installs it in a temp
-// directory with the peers an outside user would add, typechecks and compiles scripts/pack-fixture/consumer.ts
-// against it with this repo's TypeScript, and runs it against a private redis-server (never the one on 6379).
-const { spawn, spawnSync } = require('node:child_process');
+// Proves that the tarball made by `npm run pack:lib` installs and works in brand-new apps, in each corner of the
+// matrix users are on: Nest 11 or 12, ioredis 5 or 6. Each corner is a fresh folder where the tarball is installed
+// with the plain command a user would type (no overrides, no --legacy-peer-deps, the majors npm picks), which
+// must print no warning; then the app in scripts/pack-fixture/consumer.ts is compiled (CommonJS for Nest 11, an
+// ES module for Nest 12, which is ESM-only) with this repo's TypeScript and run against a private redis-server
+// (never the one on 6379). The corners share npm's cache and run side by side.
+const { spawn } = require('node:child_process');
 const {
   copyFileSync,
   existsSync,
@@ -12,89 +15,89 @@ const {
   rmSync,
   writeFileSync,
 } = require('node:fs');
-const { freePort } = require('./net-probes');
-const { tmpdir } = require('node:os');
+const { availableParallelism, tmpdir } = require('node:os');
 const { basename, join, resolve } = require('node:path');
+const { freePort } = require('./net-probes');
 
 const ROOT = resolve(__dirname, '..');
 const PACK_DIR = join(ROOT, 'dist', 'pack');
-const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 const REDIS_START_TIMEOUT_MS = 5_000;
 const CONSUMER_TIMEOUT_MS = 60_000;
 
-const CONSUMER_DEPENDENCIES = {
-  '@liaoliaots/nestjs-redis': '^10.0.0',
-  '@nestjs/common': '^11.0.0',
-  '@nestjs/core': '^11.0.0',
-  '@nestjs/platform-express': '^11.0.0',
-  '@nestjs/terminus': '^11.0.0',
-  ioredis: '^5.4.2',
-  'reflect-metadata': '^0.2.2',
-  rxjs: '^7.8.1',
-};
+/**
+ * The TypeScript a new app of each Nest major gets (the one `@nestjs/cli` of that major depends on), installed
+ * as a dev dependency as `nest new` does. A Nest 12 app compiles as an ES module, whose imports of this CommonJS
+ * package need TypeScript >= 5.8 (`require` of ES modules under `--module nodenext`).
+ */
+const TYPESCRIPT = { 11: '5.9', 12: '6.0' };
 
-const CONSUMER_TSCONFIG = {
-  compilerOptions: {
-    module: 'commonjs',
-    moduleResolution: 'node',
-    target: 'ES2022',
-    outDir: 'out',
-    rootDir: 'src',
-    strict: true,
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-    skipLibCheck: false,
-    noEmitOnError: true,
-    types: ['node'],
+const CORNERS = [
+  { nest: 11, ioredis: 5 },
+  { nest: 11, ioredis: 6 },
+  { nest: 12, ioredis: 5 },
+  { nest: 12, ioredis: 6 },
+].map((corner) => ({ ...corner, name: `Nest ${corner.nest} + ioredis ${corner.ioredis}`, esm: corner.nest >= 12 }));
+
+/**
+ * Warnings that are not the library's: Nest 12's @nestjs/common depends on file-type 22, whose engines say
+ * Node >= 22, so on Node 20 npm warns about it whatever else is installed. Nothing else is let through.
+ */
+const FOREIGN_WARNINGS = [
+  {
+    applies: (corner) => corner.nest >= 12 && Number(process.versions.node.split('.')[0]) < 22,
+    block:
+      /^npm warn EBADENGINE Unsupported engine \{\nnpm warn EBADENGINE {3}package: 'file-type@[\d.]+',\n(npm warn EBADENGINE .*\n)*?npm warn EBADENGINE \}\n/m,
+    why: "@nestjs/common 12 depends on file-type, whose engines say Node >= 22 (Nest's, not this package's)",
   },
-  include: ['src'],
-};
+];
 
-/** A failed check, already reported. */
-class CheckFailed extends Error {}
+function tsconfig(esm) {
+  return {
+    compilerOptions: {
+      // what `nest new` gives a CommonJS app, and the ESM settings a Nest 12 app needs
+      module: esm ? 'nodenext' : 'commonjs',
+      moduleResolution: esm ? 'nodenext' : 'node',
+      target: 'ES2022',
+      outDir: 'out',
+      rootDir: 'src',
+      strict: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      skipLibCheck: false,
+      noEmitOnError: true,
+      types: ['node'],
+    },
+    include: ['src'],
+  };
+}
 
-function record(check, ok, detail) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${check}${detail ? ` (${detail})` : ''}`);
-  if (!ok) throw new CheckFailed(check);
+/** Runs a command to completion, collecting its output; never throws. */
+function run(command, args, cwd, options = {}) {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd, env: options.env ?? process.env });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    child.once('error', (error) => done({ ok: false, output: `${output}${error.message}\n` }));
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ ok: code === 0, output: signal ? `${output}(killed by ${signal})\n` : output });
+    });
+  });
 }
 
 function seconds(since) {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
-/** Runs a command to completion; on failure prints its output, which is where the reason is. */
-function run(command, args, cwd, options = {}) {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', ...options });
-  const ok = result.status === 0;
-  if (!ok) process.stderr.write(`${result.error?.message ?? ''}${result.stdout ?? ''}${result.stderr ?? ''}`);
-  return { ok, stdout: result.stdout ?? '' };
-}
-
 function findTarball() {
-  const entries = existsSync(PACK_DIR) ? readdirSync(PACK_DIR, { withFileTypes: true }) : [];
-  const tarballs = entries.flatMap((entry) =>
-    entry.isFile() && entry.name.endsWith('.tgz') ? [join(PACK_DIR, entry.name)] : [],
-  );
-  const names = tarballs.map((tarball) => basename(tarball)).join(', ');
-  record('exactly one tarball in dist/pack (made by npm run pack:lib)', tarballs.length === 1, names || 'none');
-  return tarballs[0];
-}
-
-function writeConsumerApp(app, tarball) {
-  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  const manifest = {
-    name: 'wbot-redis-cache-pack-consumer',
-    version: '0.0.0',
-    private: true,
-    dependencies: { '@wbot/redis-cache': `file:./${basename(tarball)}`, ...CONSUMER_DEPENDENCIES },
-    devDependencies: { '@types/node': root.devDependencies['@types/node'] },
-    overrides: root.overrides,
-  };
-  copyFileSync(tarball, join(app, basename(tarball)));
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(CONSUMER_TSCONFIG, null, 2)}\n`);
-  mkdirSync(join(app, 'src'));
-  copyFileSync(join(__dirname, 'pack-fixture', 'consumer.ts'), join(app, 'src', 'main.ts'));
+  const entries = existsSync(PACK_DIR) ? readdirSync(PACK_DIR) : [];
+  const tarballs = entries.filter((name) => name.endsWith('.tgz'));
+  if (tarballs.length !== 1) {
+    throw new Error(`expected exactly one tarball in dist/pack (made by npm run pack:lib), found ${tarballs.length}`);
+  }
+  return join(PACK_DIR, tarballs[0]);
 }
 
 /** Starts a throwaway redis-server and resolves once it accepts connections. */
@@ -103,11 +106,8 @@ async function startRedis(dir) {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const started = new Promise((ready, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`not ready after ${REDIS_START_TIMEOUT_MS} ms:\n${output}`)),
-      REDIS_START_TIMEOUT_MS,
-    );
+  await new Promise((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`not ready after ${REDIS_START_TIMEOUT_MS} ms:\n${output}`)), 5000);
     const collect = (chunk) => {
       output += chunk;
       if (/Ready to accept connections/.test(output)) {
@@ -119,15 +119,10 @@ async function startRedis(dir) {
     server.stderr.on('data', collect);
     server.once('error', fail);
     server.once('exit', (code) => fail(new Error(`redis-server exited with ${code}:\n${output}`)));
-  });
-  try {
-    await started;
-  } catch (error) {
+  }).catch((error) => {
     server.kill('SIGKILL');
     throw error;
-  }
-  server.stdout.resume();
-  server.stderr.resume();
+  });
   return { server, url: `redis://127.0.0.1:${port}` };
 }
 
@@ -140,27 +135,102 @@ async function stopRedis(server) {
   clearTimeout(timer);
 }
 
-/** The paths npm installed a package at; more than one means two copies. */
-function installedCopies(app, name) {
-  const { ok, stdout } = run('npm', ['ls', name, '--all', '--parseable'], app);
-  return { ok, paths: stdout.split('\n').filter(Boolean) };
+/** One corner's report: its lines, and whether every check passed. */
+class Report {
+  constructor(corner) {
+    this.corner = corner;
+    this.lines = [];
+    this.ok = true;
+  }
+  record(check, ok, detail) {
+    this.lines.push(`${ok ? 'ok  ' : 'FAIL'} ${check}${detail ? ` (${detail})` : ''}`);
+    if (!ok) this.ok = false;
+    return ok;
+  }
+  note(text) {
+    this.lines.push(
+      ...text
+        .trimEnd()
+        .split('\n')
+        .map((line) => `     ${line}`),
+    );
+  }
 }
 
-async function verify(app) {
-  const tarball = findTarball();
-  writeConsumerApp(app, tarball);
+/** The install's output with the known foreign warnings taken out; what is left must be free of warnings. */
+function unexplainedWarnings(corner, output, report) {
+  let rest = output;
+  for (const foreign of FOREIGN_WARNINGS) {
+    if (!foreign.applies(corner) || !foreign.block.test(rest)) continue;
+    rest = rest.replace(foreign.block, '');
+    report.note(`(one foreign warning let through: ${foreign.why})`);
+  }
+  return rest.split('\n').filter((line) => /^npm (warn|WARN|error|ERR)/.test(line));
+}
 
-  let started = performance.now();
-  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
-  record('npm install of the tarball with Nest 11 peers and the overrides', install.ok, seconds(started));
+function installedVersion(app, name) {
+  const manifest = join(app, 'node_modules', ...name.split('/'), 'package.json');
+  return existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).version : 'missing';
+}
 
-  for (const name of ['@nestjs/core', '@nestjs/common']) {
-    const { ok, paths } = installedCopies(app, name);
-    record(`npm ls ${name} shows a single copy`, ok && paths.length === 1, paths.join(', '));
+async function install(corner, tarball) {
+  const report = new Report(corner);
+  const app = mkdtempSync(join(tmpdir(), `wbot-pack-nest${corner.nest}-ioredis${corner.ioredis}-`));
+  corner.app = app;
+  const manifest = { name: 'consumer', version: '0.0.0', private: true, ...(corner.esm ? { type: 'module' } : {}) };
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  copyFileSync(tarball, join(app, basename(tarball)));
+  const args = [
+    'install',
+    `./${basename(tarball)}`,
+    `@nestjs/common@${corner.nest}`,
+    `@nestjs/core@${corner.nest}`,
+    '@nestjs/terminus',
+    `ioredis@${corner.ioredis}`,
+    'reflect-metadata',
+    'rxjs',
+  ];
+  const started = performance.now();
+  const installed = await run('npm', args, app);
+  report.note(`$ npm ${args.join(' ')}${corner.esm ? '   # in a "type": "module" app' : ''}`);
+  report.note(installed.output);
+  report.record(`npm install (${seconds(started)})`, installed.ok);
+  const warnings = unexplainedWarnings(corner, installed.output, report);
+  report.record('no ERESOLVE, no peer or other warning', warnings.length === 0, warnings.join(' | '));
+  const versions = ['@nestjs/common', '@nestjs/core', '@nestjs/terminus', 'ioredis'].map(
+    (name) => `${name} ${installedVersion(app, name)}`,
+  );
+  report.record(
+    `resolved ${versions.join(', ')}`,
+    versions.every((line) => !line.endsWith('missing')),
+  );
+  const devArgs = [
+    'install',
+    '-D',
+    `typescript@${TYPESCRIPT[corner.nest]}`,
+    `@types/node@${process.versions.node.split('.')[0]}`,
+  ];
+  const dev = await run('npm', devArgs, app);
+  const devWarnings = unexplainedWarnings(corner, dev.output, new Report(corner));
+  report.note(`$ npm ${devArgs.join(' ')}`);
+  report.record('its dev tools install without a warning', dev.ok && devWarnings.length === 0, devWarnings.join(' | '));
+  const majors = [installedVersion(app, '@nestjs/core').split('.')[0], installedVersion(app, 'ioredis').split('.')[0]];
+  report.record(`the corner's majors`, majors.join() === `${corner.nest},${corner.ioredis}`, majors.join(', '));
+  return report;
+}
+
+async function verify(corner, report) {
+  const { app } = corner;
+  const ls = await run('npm', ['ls', '--all'], app);
+  report.record('npm ls --all: nothing missing, invalid or extraneous', ls.ok, ls.ok ? '' : ls.output.trim());
+  for (const name of ['@nestjs/common', '@nestjs/core', 'ioredis']) {
+    const copies = await run('npm', ['ls', name, '--all', '--parseable'], app);
+    const paths = copies.output.split('\n').filter((line) => line.startsWith('/'));
+    report.record(`one copy of ${name}`, copies.ok && paths.length === 1, paths.join(', '));
   }
 
-  const loaded = run(
-    'node',
+  const clientOnly = await run(
+    process.execPath,
     [
       '-e',
       "require('@wbot/redis-cache/client');" +
@@ -169,48 +239,66 @@ async function verify(app) {
     ],
     app,
   );
-  record('@wbot/redis-cache/client loads without loading Nest', loaded.ok);
+  report.record('@wbot/redis-cache/client loads without loading Nest', clientOnly.ok, clientOnly.output.trim());
 
-  started = performance.now();
-  const compiled = run(TSC, ['-p', 'tsconfig.json'], app);
-  record(
-    'the consumer typechecks (strict, skipLibCheck false) and compiles with the repo TypeScript',
+  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig(corner.esm), null, 2)}\n`);
+  mkdirSync(join(app, 'src'));
+  copyFileSync(join(__dirname, 'pack-fixture', 'consumer.ts'), join(app, 'src', 'main.ts'));
+  let started = performance.now();
+  const compiled = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app);
+  report.record(
+    `the app typechecks (strict, skipLibCheck false) with TypeScript ${installedVersion(app, 'typescript')} and ` +
+      `compiles as ${corner.esm ? 'an ES module' : 'CommonJS'} (${seconds(started)})`,
     compiled.ok,
-    seconds(started),
+    compiled.ok ? '' : compiled.output.trim(),
   );
+  if (!compiled.ok) return;
 
   const redis = await startRedis(app);
   try {
     started = performance.now();
-    const consumer = run('node', [join('out', 'main.js')], app, {
+    const consumer = await run(process.execPath, [join('out', 'main.js')], app, {
       env: { ...process.env, REDIS_URL: redis.url },
-      stdio: ['ignore', 'inherit', 'inherit'],
-      timeout: CONSUMER_TIMEOUT_MS,
+      timeoutMs: CONSUMER_TIMEOUT_MS,
     });
-    record(
-      'the consumer app boots, caches and reads back through the package, and exits',
-      consumer.ok,
-      seconds(started),
-    );
+    report.note(consumer.output);
+    report.record(`the app boots, serves its first calls, and exits by itself (${seconds(started)})`, consumer.ok);
   } finally {
     await stopRedis(redis.server);
   }
 }
 
-async function main() {
-  const started = performance.now();
-  const app = mkdtempSync(join(tmpdir(), 'wbot-verify-pack-'));
-  let ok = true;
-  try {
-    await verify(app);
-  } catch (error) {
-    ok = false;
-    if (!(error instanceof CheckFailed)) console.log(`FAIL ${error.stack ?? error.message}`);
-  } finally {
-    rmSync(app, { recursive: true, force: true });
-  }
-  console.log(`verify-pack: ${ok ? 'passed' : 'FAILED'} in ${seconds(started)}`);
-  process.exitCode = ok ? 0 : 1;
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel(items, limit, work) {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-main();
+async function main() {
+  const started = performance.now();
+  const tarball = findTarball();
+  console.log(`verify-pack: ${basename(tarball)} on Node ${process.versions.node}, ${CORNERS.length} corners`);
+  // installs wait on the network, so all at once; compiling and running want the cores
+  const reports = await Promise.all(CORNERS.map((corner) => install(corner, tarball)));
+  await inParallel(reports, Math.max(2, availableParallelism()), async (report) => {
+    if (report.ok) await verify(report.corner, report);
+  });
+  for (const report of reports) {
+    console.log(`\n== ${report.corner.name}`);
+    for (const line of report.lines) console.log(line);
+    rmSync(report.corner.app, { recursive: true, force: true });
+  }
+  const failed = reports.filter((report) => !report.ok).map((report) => report.corner.name);
+  console.log(
+    `\nverify-pack: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join('; ')})`} in ${seconds(started)}`,
+  );
+  process.exitCode = failed.length === 0 ? 0 : 1;
+}
+
+main().catch((error) => {
+  console.error(`verify-pack: FAILED: ${error.stack ?? error.message}`);
+  process.exitCode = 1;
+});

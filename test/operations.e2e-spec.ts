@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
@@ -162,6 +164,13 @@ describe('OpenAPI document', () => {
     stack = await startDemoStack();
   });
   afterAll(() => stack.close());
+
+  it("gives the package's version as the API version", async () => {
+    const document = (await request(stack.app.getHttpServer()).get('/docs-json').expect(200)).body;
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(document.info.version).toBe(version);
+  });
 
   it('lists every route with its parameters, body and every answer, errors included', async () => {
     const document = (await request(stack.app.getHttpServer()).get('/docs-json').expect(200)).body;
