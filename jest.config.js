@@ -25,6 +25,22 @@ module.exports = {
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // real redis-server processes killed, frozen and restarted under load (docs/reliability.md)
     { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] },
+    // ioredis 5, which apps may still run on: the specs that depend on its behaviour most, on it instead of 6
+    {
+      ...shared,
+      displayName: 'ioredis5',
+      moduleNameMapper: {
+        ...shared.moduleNameMapper,
+        '^ioredis$': '<rootDir>/node_modules/ioredis5',
+        '^ioredis/package.json$': '<rootDir>/node_modules/ioredis5/package.json',
+      },
+      testMatch: [
+        '<rootDir>/libs/redis-cache/src/connection-readiness.spec.ts',
+        '<rootDir>/libs/redis-cache/test/{first-call,redis-cache.module,redis-cache.module-topologies,sentinel,embedding-cache,message-cache}.spec.ts',
+        '<rootDir>/test/faults/client-kill.spec.ts',
+        '<rootDir>/libs/redis-cache/test/*.ioredis5-spec.ts',
+      ],
+    },
     // the examples of docs/ run as printed; Python needs redis-py (npm run test:docs, which CI runs)
     { ...shared, displayName: 'docs', testMatch: ['<rootDir>/test/docs/**/*.spec.ts'] },
   ],

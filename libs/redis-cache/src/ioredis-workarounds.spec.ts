@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { applyIoredisWorkarounds } from './ioredis-workarounds';
 
 /** Stands in for the ioredis internals the workarounds touch; the real behaviour is covered on real Sentinel in sentinel.spec.ts. */
-function fakeClient(detector: { isDisconnected: boolean } | null) {
+function fakeClient(detector: { isDisconnected: boolean } | null, major = 5) {
   const cleanups: string[] = [];
   const client = Object.assign(new EventEmitter(), {
     socketTimeoutTimer: setTimeout(() => undefined, 60_000) as NodeJS.Timeout | undefined,
@@ -11,7 +11,7 @@ function fakeClient(detector: { isDisconnected: boolean } | null) {
       failoverDetector: detector && { ...detector, cleanup: () => cleanups.push('cleanup') },
     },
   });
-  applyIoredisWorkarounds(client as unknown as Redis);
+  applyIoredisWorkarounds(client as unknown as Redis, major);
   return { client, cleanups };
 }
 
@@ -19,7 +19,7 @@ describe('applyIoredisWorkarounds', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('on close, clears the stale socket timer and cleans up a live failover detector, once', () => {
+  it('on ioredis 5, on close, clears the stale socket timer and cleans up a live failover detector, once', () => {
     const { client, cleanups } = fakeClient({ isDisconnected: false });
     expect(jest.getTimerCount()).toBe(1);
     client.emit('close');
@@ -34,6 +34,16 @@ describe('applyIoredisWorkarounds', () => {
     const { client, cleanups } = fakeClient({ isDisconnected: true });
     client.emit('close');
     expect(cleanups).toEqual([]);
+    expect(client.connector.failoverDetector).toBeNull();
+  });
+
+  it('on ioredis 6, which clears its socket timer itself, leaves the timer alone and still retires the detector', () => {
+    const { client, cleanups } = fakeClient({ isDisconnected: false }, 6);
+    const timer = client.socketTimeoutTimer;
+    client.emit('close');
+    expect(client.socketTimeoutTimer).toBe(timer);
+    expect(jest.getTimerCount()).toBe(1);
+    expect(cleanups).toEqual(['cleanup']);
     expect(client.connector.failoverDetector).toBeNull();
   });
 

@@ -1,4 +1,8 @@
 import type { Redis } from 'ioredis';
+import { version as ioredisVersion } from 'ioredis/package.json';
+
+/** The major version of the ioredis the app installed (a peer: the app's copy, not one of the library's). */
+export const IOREDIS_MAJOR = Number(ioredisVersion.split('.')[0]);
 
 /** The ioredis internals the workarounds below touch. */
 interface RedisInternals {
@@ -7,30 +11,37 @@ interface RedisInternals {
 }
 
 /**
- * Works around two ioredis bugs (both in 5.11.1, the version this library
- * installs) that leave timers or sockets behind a closed connection, on every
- * single-node or Sentinel client the library creates or is given. Both act on `'close'`, which
- * ioredis emits before every reconnect and before `'end'`.
+ * Works around the ioredis bugs that leave timers or sockets behind a closed
+ * connection, on every single-node or Sentinel client the cache runs on, as
+ * far as the installed major needs it. Both act on `'close'`, which ioredis
+ * emits before every reconnect and before `'end'`. Each was checked on
+ * ioredis 5.11 and 6.0 with the test named below, with and without it.
  *
- * - ioredis arms its `socketTimeout` timer per command and clears it only when
- *   data arrives (redis/ioredis#2147). When a socket closes with a command
+ * - ioredis 5 arms its `socketTimeout` timer per command and clears it only
+ *   when data arrives (redis/ioredis#2147). When a socket closes with a command
  *   unanswered, the timer survives: it destroys the next, healthy connection
  *   `socketTimeout` later, and holds the process open as long after shutdown.
- *   Clearing it on every close prevents both.
+ *   Clearing it on every close prevents both. ioredis 6 clears it on close
+ *   itself (#2148), so it is left alone there (client-kill.spec.ts).
  * - With Sentinel's `failoverDetector`, each connection to the master opens a
  *   subscription on every sentinel. `quit()` ends the master connection but not
- *   those (redis/ioredis#1362; the fix, #2198, is merged but unreleased): they
- *   reconnect forever once the sentinels go away, and the process never exits.
- *   And a detector that already fired on a failover is cleaned up a second time
- *   on the reconnect, which arms a 2 s timer on each of its closed sockets.
- *   Retiring the detector when its connection closes (cleaning it up unless it
- *   already was) prevents both; ioredis starts a new one on the next connect.
+ *   those (redis/ioredis#1362): they reconnect forever once the sentinels go
+ *   away, and the process never exits. ioredis 6 cleans them up on
+ *   `disconnect()` (#2198), still not on `quit()`. And a detector that already
+ *   fired on a failover is cleaned up a second time on the reconnect, which arms
+ *   a 2 s timer on each of its closed sockets. Retiring the detector when its
+ *   connection closes (cleaning it up unless it already was) prevents both, on
+ *   both majors; ioredis starts a new one on the next connect
+ *   (redis-cache.module-topologies.spec.ts, sentinel.spec.ts).
  */
-export function applyIoredisWorkarounds(client: Redis): void {
+export function applyIoredisWorkarounds(client: Redis, major = IOREDIS_MAJOR): void {
   const internals = client as unknown as RedisInternals;
+  const clearsItsSocketTimer = major >= 6;
   client.on('close', () => {
-    clearTimeout(internals.socketTimeoutTimer);
-    internals.socketTimeoutTimer = undefined;
+    if (!clearsItsSocketTimer) {
+      clearTimeout(internals.socketTimeoutTimer);
+      internals.socketTimeoutTimer = undefined;
+    }
     const connector = internals.connector;
     const detector = connector?.failoverDetector;
     if (!connector || !detector) return;

@@ -40,7 +40,13 @@ function externalDependencies(entry: string): Set<string> {
           })!,
         );
       } else if (!builtinModules.includes(specifier.replace(/^node:/, ''))) {
-        external.add(specifier);
+        // the package a specifier names: `ioredis/package.json` is ioredis
+        external.add(
+          specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
       }
     }
   };
