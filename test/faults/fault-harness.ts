@@ -11,6 +11,7 @@ import {
   createCacheRedis,
 } from '@wbot/redis-cache';
 import { inspector, waitUntilReady } from '../support/redis-client';
+import { until } from '../support/until';
 import { RedisServer } from '../support/redis-server';
 import { OpossumConnectionBreaker } from '../../libs/redis-cache/src/circuit-breaker';
 import type { BreakerState } from '../../libs/redis-cache/src/connection-breaker';
@@ -186,16 +187,6 @@ export function load(cache: Cache, loops: number, pauseMs = 0) {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `probe` every `everyMs` until it is true; the ms it took, or throws after `timeoutMs`. */
-export async function until(probe: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 5): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await probe()) return performance.now() - started;
-    await sleep(everyMs);
-  }
-  throw new Error(`not true within ${timeoutMs} ms`);
-}
-
 /** A write then a read of the same entry succeeded: the cache serves hits. */
 export async function hits(cache: Cache): Promise<boolean> {
   const written = await cache.embeddings.cacheEmbedding('probe', 'probe', VECTOR);
@@ -274,4 +265,4 @@ export async function expectConsistentBookkeeping(inspect: Redis, users: string[
   }
 }
 
-export { DEFAULT_DEADLINE_MS };
+export { DEFAULT_DEADLINE_MS, until };

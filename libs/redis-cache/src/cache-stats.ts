@@ -1,18 +1,41 @@
 /** Counters a cache keeps since it was created; read them with `stats()`. */
 export interface EmbeddingCacheStats {
+  /** Vectors served from the cache. */
   hits: number;
+  /** Texts looked up and not found. */
   misses: number;
+  /** Vectors stored. */
   writes: number;
+  /** Entries the per-user limit evicted, least recently used first. */
   evictions: number;
+  /** `clearUser` calls that went through. */
+  clears: number;
+  /** Calls that gave their fallback (`null`, `false`) because Redis failed or was down. */
   fallbacks: number;
+  /** Hits served read-only, without refreshing the LRU and the TTL, because Redis refused writes (OOM). */
+  readOnlyHits: number;
 }
 
 export interface MessageCacheStats {
+  /** Reads served from the cache. */
   hits: number;
+  /** Reads that found no conversation, or one not safe to serve yet (a write to it failed on Redis). */
   misses: number;
   appends: number;
   fills: number;
+  /** Fills refused because a write came in while their loader ran. */
   fillsRefused: number;
+  /** Conversations evicted to make room in the budget, least recently used first. */
   evictions: number;
+  /**
+   * Conversations the scripts dropped: one that alone would exceed the budget, one whose id set was lost
+   * (an append could double a message), and lists that were not whole conversations.
+   */
+  dropped: number;
+  /** Conversations removed by `clearConversation`, and by the settling after writes that failed on Redis. */
+  clears: number;
+  /** Calls that gave their fallback (`null`, `false`) because Redis failed or was down. */
   fallbacks: number;
+  /** Hits served read-only, without refreshing the LRU and the TTL, because Redis refused writes (OOM). */
+  readOnlyHits: number;
 }

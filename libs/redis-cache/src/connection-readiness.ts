@@ -29,6 +29,7 @@ export class ConnectionReadiness {
   private wasReady: boolean;
   private failedAttempts: number;
   private readonly waiters = new Set<Waiter>();
+  private readonly readyListeners = new Set<() => void>();
 
   private constructor(private readonly client: Client) {
     this.wasReady = client.status === 'ready';
@@ -38,6 +39,7 @@ export class ConnectionReadiness {
       this.wasReady = true;
       this.failedAttempts = 0;
       this.wake(() => true, true);
+      for (const listener of [...this.readyListeners]) listener();
     });
     client.on('close', () => {
       if (this.wasReady) {
@@ -58,6 +60,12 @@ export class ConnectionReadiness {
       followed.set(client, readiness);
     }
     return readiness;
+  }
+
+  /** Calls `listener` each time the client becomes ready, until the returned function is called. */
+  onReady(listener: () => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
   }
 
   get state(): Readiness {

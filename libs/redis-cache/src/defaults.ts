@@ -3,6 +3,15 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 /** Every default of the library, in one place. */
 export const DEFAULT_CONNECTION_NAMES = { local: 'local', shared: 'shared' } as const;
 
+/**
+ * The most bytes one call may send, well under Redis's 1 GiB `client-query-buffer-limit`: past that limit
+ * Redis drops the connection, which every other caller on it shares.
+ */
+const MAX_CALL_BYTES = 64 * 1024 * 1024;
+
+/** How long a caller waits for a computation or a load that another caller started, before it starts its own. */
+const JOIN_TIMEOUT_MS = 30_000;
+
 export const EMBEDDING_DEFAULTS = {
   maxEntriesPerUser: 1000,
   ttlSeconds: 7 * 24 * 60 * 60,
@@ -10,6 +19,8 @@ export const EMBEDDING_DEFAULTS = {
   precision: 'float32',
   maxDimensions: 16384,
   maxBatchSize: 1000,
+  maxCallBytes: MAX_CALL_BYTES,
+  computeTimeoutMs: JOIN_TIMEOUT_MS,
 } as const;
 
 export const MESSAGE_DEFAULTS = {
@@ -17,9 +28,14 @@ export const MESSAGE_DEFAULTS = {
   ttlSeconds: 24 * 60 * 60,
   maxMessageBytes: 256 * 1024,
   maxMessagesPerCall: 10_000,
+  maxCallBytes: MAX_CALL_BYTES,
   leaseTtlMs: 10_000,
+  loadTimeoutMs: JOIN_TIMEOUT_MS,
   buckets: 1,
 } as const;
+
+/** How deep a message's JSON may nest (objects and arrays in one another). */
+export const MAX_MESSAGE_DEPTH = 64;
 
 /** Longest accepted user id or conversation id, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 1024;
@@ -28,8 +44,14 @@ export const MAX_CONVERSATION_ID_LENGTH = 256;
 /** How many users' key names an embedding service remembers, to hash each id once (at most ~2 MB of ids). */
 export const RECENT_USER_KEYS = 1024;
 
-/** How many conversations a message client remembers to clear after writes that failed on Redis. */
+/**
+ * How many conversations a message client remembers to clear after writes that failed on Redis; past it,
+ * the oldest one's whole bucket is cleared. And how many it clears per script, and how long it waits
+ * before trying again after a clear failed.
+ */
 export const MAX_UNSETTLED_CONVERSATIONS = 10_000;
+export const SETTLE_BATCH_SIZE = 500;
+export const SETTLE_RETRY_MS = 250;
 
 /** How long a cache call may take in all before it gives its fallback. */
 export const DEFAULT_DEADLINE_MS = 150;

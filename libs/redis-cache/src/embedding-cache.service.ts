@@ -2,9 +2,10 @@ import type { Cluster, Redis } from 'ioredis';
 import type { EmbeddingCacheStats } from './cache-stats';
 import type { ConnectionState } from './connection-breaker';
 import { RedisCacheInputError } from './errors';
-import { assertArray, assertFunction, assertText, assertUserId, assertVector } from './input';
+import { assertArray, assertFunction, assertOptions, assertText, assertUserId, assertVector } from './input';
 import { DEFAULT_READY_TIMEOUT_MS, RECENT_USER_KEYS } from './defaults';
 import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from './keys';
+import { isOutOfMemory } from './out-of-memory';
 import type {
   CacheRuntimeOptions,
   EmbeddingCacheOptions,
@@ -29,6 +30,14 @@ type AsArray = { asFloat32Array?: false };
 type AsFloat32 = { asFloat32Array: true };
 type Vector = number[] | Float32Array;
 
+/** A computation under way in this process, and when it started. */
+interface Computation {
+  readonly vector: Promise<Vector>;
+  readonly startedAt: number;
+}
+
+const BYTES_PER_ELEMENT = { float32: 4, float64: 8 } as const;
+
 /**
  * Per-user embedding cache on the `local` connection: exact LRU per user, a
  * sliding TTL per entry, vectors stored as float32 (or float64) bytes. Every
@@ -38,9 +47,17 @@ type Vector = number[] | Float32Array;
 export class EmbeddingCacheService {
   readonly options: ResolvedEmbeddingOptions;
   private readonly redis: SafeRedis;
-  private readonly counters: EmbeddingCacheStats = { hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 0 };
+  private readonly counters: EmbeddingCacheStats = {
+    hits: 0,
+    misses: 0,
+    writes: 0,
+    evictions: 0,
+    clears: 0,
+    fallbacks: 0,
+    readOnlyHits: 0,
+  };
   /** Computations under way in this process, by user key and entry field (single-flight). */
-  private readonly computing = new Map<string, Promise<Vector>>();
+  private readonly computing = new Map<string, Computation>();
   /** The keys of the users seen last, oldest first: a SHA-256 per call is a measurable share of a hit. */
   private readonly recentUserKeys = new Map<string, EmbeddingKeys>();
   private readonly field: (text: string) => string;
@@ -61,9 +78,10 @@ export class EmbeddingCacheService {
 
   getCachedEmbedding(userId: string, text: string, options?: AsArray): Promise<number[] | null>;
   getCachedEmbedding(userId: string, text: string, options: AsFloat32): Promise<Float32Array | null>;
-  async getCachedEmbedding(userId: string, text: string, options: EmbeddingReadOptions = {}): Promise<Vector | null> {
+  async getCachedEmbedding(userId: string, text: string, options?: EmbeddingReadOptions): Promise<Vector | null> {
     assertUserId(userId);
     assertText(text, 'text');
+    assertOptions(options);
     const [vector] = await this.read(this.keysOf(userId), [this.field(text)], options, 'getCachedEmbedding');
     return vector;
   }
@@ -73,10 +91,11 @@ export class EmbeddingCacheService {
   async getCachedEmbeddings(
     userId: string,
     texts: string[],
-    options: EmbeddingReadOptions = {},
+    options?: EmbeddingReadOptions,
   ): Promise<(Vector | null)[]> {
     assertUserId(userId);
     this.assertTexts(texts);
+    assertOptions(options);
     if (texts.length === 0) return [];
     const fields = texts.map((text) => this.field(text));
     return this.read(this.keysOf(userId), fields, options, 'getCachedEmbeddings');
@@ -86,6 +105,7 @@ export class EmbeddingCacheService {
     assertUserId(userId);
     assertText(text, 'text');
     assertVector(embedding, 'embedding', this.options.maxDimensions, this.options.precision);
+    this.assertCallBytes(embedding.length, 'embedding');
     return this.write(this.keysOf(userId), [[this.field(text), embedding]], 'cacheEmbedding');
   }
 
@@ -93,6 +113,7 @@ export class EmbeddingCacheService {
     assertUserId(userId);
     assertArray(entries, 'entries', this.options.maxBatchSize);
     // an index loop, unlike forEach, also visits the holes of a sparse array
+    let elements = 0;
     for (let i = 0; i < entries.length; i++) {
       const entry: unknown = entries[i];
       if (typeof entry !== 'object' || entry === null) {
@@ -101,6 +122,8 @@ export class EmbeddingCacheService {
       const { text, embedding } = entry as Partial<EmbeddingEntry>;
       assertText(text, `entries[${i}].text`);
       assertVector(embedding, `entries[${i}].embedding`, this.options.maxDimensions, this.options.precision);
+      elements += embedding.length;
+      this.assertCallBytes(elements, `entries[${i}]`);
     }
     if (entries.length === 0) return true;
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
@@ -111,7 +134,9 @@ export class EmbeddingCacheService {
    * Returns a vector for every text: cached ones from Redis, the rest from one
    * `compute` call over the distinct missing texts, which are then cached.
    * Concurrent calls in this process that miss the same text share one
-   * computation. With Redis down it still computes. A `compute` failure rejects.
+   * computation, but none waits for one longer than `computeTimeoutMs` from its
+   * start: it computes for itself instead. With Redis down it still computes. A
+   * `compute` failure rejects.
    */
   getOrComputeEmbeddings(
     userId: string,
@@ -129,11 +154,12 @@ export class EmbeddingCacheService {
     userId: string,
     texts: string[],
     compute: ComputeEmbeddings,
-    options: EmbeddingReadOptions = {},
+    options?: EmbeddingReadOptions,
   ): Promise<Vector[]> {
     assertUserId(userId);
     this.assertTexts(texts);
     assertFunction(compute, 'compute');
+    assertOptions(options);
     if (texts.length === 0) return [];
     const keys = this.keysOf(userId);
     const fields = texts.map((text) => this.field(text));
@@ -142,11 +168,11 @@ export class EmbeddingCacheService {
     const pending = new Map<string, Promise<Vector>>();
     const toCompute = new Map<string, string>();
     fields.forEach((field, i) => {
-      if (cached[i] || pending.has(field)) return;
-      const flightKey = `${keys.vectors}\n${field}`;
-      const shared = this.computing.get(flightKey);
-      if (shared) pending.set(field, shared);
-      else toCompute.set(field, texts[i]);
+      if (cached[i] || pending.has(field) || toCompute.has(field)) return;
+      const shared = this.joinable(keys, field);
+      if (!shared) return toCompute.set(field, texts[i]);
+      const own = () => this.computeAndStore(userId, keys, new Map([[field, texts[i]]]), compute).get(field)!;
+      pending.set(field, this.within(shared, own));
     });
     if (toCompute.size > 0) {
       const computed = this.computeAndStore(userId, keys, toCompute, compute);
@@ -158,6 +184,30 @@ export class EmbeddingCacheService {
     return fields.map((field, i) => cached[i] ?? this.convert(resolved.get(field)!, options));
   }
 
+  /** The computation of a field that a call may join: none past `computeTimeoutMs`. */
+  private joinable(keys: EmbeddingKeys, field: string): Computation | undefined {
+    const computation = this.computing.get(`${keys.vectors}\n${field}`);
+    if (!computation || performance.now() - computation.startedAt >= this.options.computeTimeoutMs) return undefined;
+    return computation;
+  }
+
+  /** The shared computation's vector if it comes within `computeTimeoutMs` of its start, else `own()`. */
+  private async within(shared: Computation, own: () => Promise<Vector>): Promise<Vector> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(
+        () => resolve(undefined),
+        this.options.computeTimeoutMs - (performance.now() - shared.startedAt),
+      );
+    });
+    try {
+      const vector = await Promise.race([shared.vector, late]);
+      return vector ?? (await own());
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
     const keys = this.keysOf(userId);
@@ -166,6 +216,7 @@ export class EmbeddingCacheService {
       false,
       async () => {
         await runScript(this.redis.client, 'embeddingClear', [keys.vectors, keys.lru], [this.ttlMs]);
+        this.counters.clears++;
         return true;
       },
       keys.vectors,
@@ -206,6 +257,17 @@ export class EmbeddingCacheService {
     return keys;
   }
 
+  /** The bytes of `elements` vector elements, in the stored precision, within `maxCallBytes`. */
+  private assertCallBytes(elements: number, argument: string): void {
+    const bytes = elements * BYTES_PER_ELEMENT[this.options.precision];
+    if (bytes > this.options.maxCallBytes) {
+      throw new RedisCacheInputError(
+        argument,
+        `takes the call past ${this.options.maxCallBytes} bytes of vectors (maxCallBytes)`,
+      );
+    }
+  }
+
   private assertTexts(texts: unknown): asserts texts is string[] {
     assertArray(texts, 'texts', this.options.maxBatchSize);
     for (let i = 0; i < texts.length; i++) assertText(texts[i], `texts[${i}]`);
@@ -214,36 +276,43 @@ export class EmbeddingCacheService {
   private async read(
     keys: EmbeddingKeys,
     fields: string[],
-    options: EmbeddingReadOptions,
+    options: EmbeddingReadOptions | undefined,
     operation: string,
   ): Promise<(Vector | null)[]> {
-    const values = await this.redis.run(
+    const reply = await this.redis.run(
       operation,
       null,
       async () => {
         const scriptKeys = [keys.vectors, keys.lru];
         const args = [this.ttlMs, ...fields];
-        // One vector costs less through the script; more are cheaper read natively,
-        // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
-        const reply =
-          fields.length === 1
-            ? await runScript(this.redis.client, 'embeddingGet', scriptKeys, args, true)
-            : await runScriptThen(this.redis.client, 'embeddingTouch', scriptKeys, args, [
-                'hmgetBuffer',
-                keys.vectors,
-                ...fields,
-              ]);
-        return reply as (Buffer | null)[];
+        try {
+          // One vector costs less through the script; more are cheaper read natively,
+          // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
+          const values =
+            fields.length === 1
+              ? await runScript(this.redis.client, 'embeddingGet', scriptKeys, args, true)
+              : await runScriptThen(this.redis.client, 'embeddingTouch', scriptKeys, args, [
+                  'hmgetBuffer',
+                  keys.vectors,
+                  ...fields,
+                ]);
+          return { values: values as (Buffer | null)[], readOnly: false };
+        } catch (error) {
+          // at maxmemory under noeviction the touch is refused: read without it
+          if (!isOutOfMemory(error)) throw error;
+          return { values: await this.redis.client.hmgetBuffer(keys.vectors, ...fields), readOnly: true };
+        }
       },
       keys.vectors,
     );
-    if (values === null) return fields.map(() => null);
+    if (reply === null) return fields.map(() => null);
     const { precision } = this.options;
-    return values.map((bytes) => {
+    return reply.values.map((bytes) => {
       const vector =
-        bytes && (options.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
+        bytes && (options?.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
       if (vector) this.counters.hits++;
       else this.counters.misses++;
+      if (vector && reply.readOnly) this.counters.readOnlyHits++;
       return vector;
     });
   }
@@ -282,15 +351,16 @@ export class EmbeddingCacheService {
         return vectors;
       });
     const promises = new Map<string, Promise<Vector>>();
+    const startedAt = performance.now();
     [...toCompute.keys()].forEach((field, i) => {
       const flightKey = `${keys.vectors}\n${field}`;
-      const promise = batch.then((vectors) => vectors[i]);
-      this.computing.set(flightKey, promise);
-      promise.then(
-        () => this.computing.delete(flightKey),
-        () => this.computing.delete(flightKey),
-      );
-      promises.set(field, promise);
+      const computation = { vector: batch.then((vectors) => vectors[i]), startedAt };
+      this.computing.set(flightKey, computation);
+      const land = () => {
+        if (this.computing.get(flightKey) === computation) this.computing.delete(flightKey);
+      };
+      computation.vector.then(land, land);
+      promises.set(field, computation.vector);
     });
     return promises;
   }
@@ -309,9 +379,9 @@ export class EmbeddingCacheService {
    * precision, and a fresh copy, because one computation may answer several texts
    * and callers, and one of them changing its result must not change another's.
    */
-  private convert(vector: Vector, options: EmbeddingReadOptions): Vector {
+  private convert(vector: Vector, options: EmbeddingReadOptions | undefined): Vector {
     const stored = this.options.precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
-    if (!options.asFloat32Array) return Array.from(stored);
+    if (!options?.asFloat32Array) return Array.from(stored);
     return stored instanceof Float32Array ? stored : Float32Array.from(stored);
   }
 }

@@ -1,4 +1,4 @@
-import { MAX_CONVERSATION_ID_LENGTH, MAX_USER_ID_LENGTH } from './defaults';
+import { MAX_CONVERSATION_ID_LENGTH, MAX_MESSAGE_DEPTH, MAX_USER_ID_LENGTH } from './defaults';
 import { RedisCacheInputError } from './errors';
 import type { Precision } from './keys';
 
@@ -74,10 +74,18 @@ function isPlainObject(value: object): boolean {
   return prototype === Object.prototype || prototype === null;
 }
 
+/** A call's options: absent, or an object. */
+export function assertOptions(value: unknown, argument = 'options'): asserts value is object | undefined {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new RedisCacheInputError(argument, 'must be an object');
+  }
+}
+
 /**
  * A message must be a plain JSON object that reads back deep-equal after a JSON
  * round trip: only strings, finite numbers, booleans, null, arrays and plain
- * objects, no cycles, and no `__proto__` key anywhere.
+ * objects, no cycles, no `__proto__` key anywhere, and at most
+ * `MAX_MESSAGE_DEPTH` levels of objects and arrays.
  */
 export function assertJsonObject(value: unknown, argument: string): asserts value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) {
@@ -101,6 +109,9 @@ function assertJsonValue(value: unknown, path: string, ancestors: Set<object>): 
   }
   if (value === null) return;
   if (ancestors.has(value)) throw new RedisCacheInputError(path, 'must not be circular');
+  if (ancestors.size >= MAX_MESSAGE_DEPTH) {
+    throw new RedisCacheInputError(path, `must not nest deeper than ${MAX_MESSAGE_DEPTH} levels`);
+  }
   ancestors.add(value);
   if (Array.isArray(value)) {
     value.forEach((item, index) => assertJsonValue(item, `${path}[${index}]`, ancestors));

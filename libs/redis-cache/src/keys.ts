@@ -32,9 +32,10 @@ export interface ConversationKeys {
   readonly sizes: string;
   /** STRING: total cached messages in the bucket. */
   readonly total: string;
-  /** Prefixes a script appends another conversation id to, to evict it. */
+  /** Prefixes a script appends another conversation id to, to evict or clear it. */
   readonly messagesPrefix: string;
   readonly idsPrefix: string;
+  readonly leasePrefix: string;
 }
 
 /**
@@ -120,6 +121,7 @@ export function conversationKeys(conversationId: string, bucket: number): Conver
     total: `${prefix}total`,
     messagesPrefix: `${prefix}c:`,
     idsPrefix: `${prefix}ids:`,
+    leasePrefix: `${prefix}lease:`,
   };
 }
 

@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { MessageCacheStats } from './cache-stats';
 import type { ConnectionState } from './connection-breaker';
-import { DEFAULT_READY_TIMEOUT_MS, MAX_UNSETTLED_CONVERSATIONS } from './defaults';
+import { ConnectionReadiness } from './connection-readiness';
+import { DEFAULT_READY_TIMEOUT_MS, MAX_UNSETTLED_CONVERSATIONS, SETTLE_BATCH_SIZE, SETTLE_RETRY_MS } from './defaults';
 import { RedisCacheInputError } from './errors';
-import { assertArray, assertConversationId, assertFunction, assertJsonObject } from './input';
-import { bucketBudget, conversationBucket, conversationKeys } from './keys';
+import { assertArray, assertConversationId, assertFunction, assertJsonObject, assertOptions } from './input';
+import { bucketBudget, conversationBucket, conversationKeys, type ConversationKeys } from './keys';
+import { isOutOfMemory } from './out-of-memory';
 import type { CacheRuntimeOptions, MessageCacheOptions, ResolvedMessageOptions } from './redis-cache-options.interface';
 import { resolveDeadline, resolveMessageOptions } from './resolve-options';
 import { SafeRedis } from './safe-redis';
 import { defineScripts, runScript, type ScriptArgument, type ScriptName } from './scripts';
+import { UnsettledConversations } from './unsettled-conversations';
 
 /** A cached message: any plain JSON object. One with an `id` is appended at most once. */
 export type CachedMessage = Record<string, unknown>;
@@ -21,10 +24,16 @@ export interface ReadMessagesOptions {
 
 export type MessageLoader = () => Promise<CachedMessage[]>;
 
-/** What the scripts return besides an eviction count (>= 0). */
-const NOT_CACHED = -1;
+/** The status a write script returns first (-1, not cached, is any other failure to write here). */
+const DONE = 1;
 const TOO_LARGE = -2;
 const LEASE_LOST = -3;
+
+/** What the message scripts are written in: every reply ends with what they did to other conversations. */
+type WriteReply = [status: number, evicted: number, dropped: number];
+type ReadReply = [hit: 1, messages: string[], evicted: number, dropped: number] | [0, string, number, number];
+
+const HEADER = 'wbot:conversation:v1';
 
 /**
  * One read of a conversation: its messages on a hit; on a miss, the token of the
@@ -35,10 +44,11 @@ interface ReadResult {
   readonly holder?: string;
 }
 
-/** A load under way in this process, and the lease it observed when it missed. */
+/** A load under way in this process, the lease it observed when it missed, and when it started. */
 interface Flight {
   readonly holder: Promise<string | undefined>;
   readonly messages: Promise<CachedMessage[]>;
+  readonly startedAt: number;
 }
 
 /** Messages laid out for a script (count, ids, then JSON texts), and whether they fit the per-call limits. */
@@ -67,34 +77,48 @@ export class MessageCacheClient {
     fills: 0,
     fillsRefused: 0,
     evictions: 0,
+    dropped: 0,
+    clears: 0,
     fallbacks: 0,
+    readOnlyHits: 0,
   };
   /** Loads under way in this process, by conversation (single-flight). */
   private readonly loading = new Map<string, Flight>();
-  /**
-   * Conversations that a write which failed on Redis may have left stale in the
-   * cache (the database has the write, the cache may not): each is cleared
-   * before this client's next call once the connection is back.
-   */
-  private readonly unsettled = new Set<string>();
+  /** Conversations a write that failed on Redis may have left stale in the cache. */
+  private readonly unsettled: UnsettledConversations;
 
   constructor(client: Redis | Cluster, options: MessageCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
     this.options = resolveMessageOptions(options);
     defineScripts(client);
+    const logger = runtime.logger ?? console;
     this.redis = new SafeRedis(client, {
       connection: 'shared',
       deadlineMs: resolveDeadline(runtime.deadlineMs),
-      logger: runtime.logger ?? console,
+      logger,
       breaker: runtime.breaker,
       onFallback: () => this.counters.fallbacks++,
+    });
+    this.unsettled = new UnsettledConversations({
+      max: MAX_UNSETTLED_CONVERSATIONS,
+      batchSize: SETTLE_BATCH_SIZE,
+      retryMs: SETTLE_RETRY_MS,
+      bucketOf: (conversationId) => conversationBucket(conversationId, this.options.buckets),
+      clear: (bucket, conversationIds) => this.clearBatch(bucket, conversationIds),
+      isReady: () => client.status === 'ready',
+      onReady: (listener) => ConnectionReadiness.of(client).onReady(listener),
+      onCleared: (count) => (this.counters.clears += count),
+      warn: (message) => logger.warn(`Redis connection "shared": ${message}`),
     });
   }
 
   /** The conversation's messages, `[]` if it is cached empty, or null on a miss or a Redis failure. */
-  async getCachedMessages(conversationId: string, options: ReadMessagesOptions = {}): Promise<CachedMessage[] | null> {
+  async getCachedMessages(conversationId: string, options?: ReadMessagesOptions): Promise<CachedMessage[] | null> {
     assertConversationId(conversationId);
     const last = this.assertLast(options);
-    if (!(await this.settle())) return null;
+    if (this.mayBeStale(conversationId)) {
+      this.counters.misses++;
+      return null;
+    }
     const reply = await this.read(conversationId, last, '');
     return reply.messages;
   }
@@ -103,11 +127,12 @@ export class MessageCacheClient {
   async appendMessages(conversationId: string, newMessages: CachedMessage[]): Promise<boolean> {
     assertConversationId(conversationId);
     const { args } = this.layOut(newMessages, 'newMessages', true);
-    const result = (await this.settle())
-      ? await this.runOnConversation('appendMessages', 'messageAppend', conversationId, args)
-      : null;
-    if (result === null) this.markUnsettled(conversationId);
-    if (result === null || result === NOT_CACHED || result === TOO_LARGE) return false;
+    this.loading.delete(conversationId);
+    // its cached copy, stale already, is on its way out
+    if (this.mayBeStale(conversationId)) return this.failed(conversationId);
+    const reply = await this.runOnConversation('appendMessages', 'messageAppend', conversationId, args);
+    if (reply === null) return this.failed(conversationId);
+    if (reply[0] !== DONE) return false;
     this.counters.appends++;
     return true;
   }
@@ -120,32 +145,43 @@ export class MessageCacheClient {
   async cacheMessages(conversationId: string, messages: CachedMessage[]): Promise<boolean> {
     assertConversationId(conversationId);
     const { args } = this.layOut(messages, 'messages', true);
-    const filled = (await this.settle()) ? await this.fill(conversationId, '', args) : null;
-    if (filled === null) this.markUnsettled(conversationId);
-    return filled === true;
+    this.loading.delete(conversationId);
+    this.unsettled.settle();
+    const stamp = this.unsettled.stamp(conversationId);
+    const filled = await this.fill(conversationId, '', args);
+    if (filled === null) return this.failed(conversationId);
+    // the conversation is now what the app wrote, or not cached at all
+    this.unsettled.settled(conversationId, stamp);
+    return filled;
   }
 
   /**
    * The cached conversation on a hit. On a miss, takes a fill lease, runs
    * `loader`, and fills only if no write to the conversation came in between.
    * Concurrent misses in this process share one load, but a call never joins a
-   * load that began before a write it follows. Across processes, only the lease
-   * holder fills and the others load for themselves. A loader failure or a
-   * loader result that is not messages rejects; a Redis failure only means the
-   * loader runs. Loaded messages beyond the per-call limits are returned, not cached.
+   * load that began before a write this process made to the conversation, nor
+   * waits for one longer than `loadTimeoutMs` from its start: it loads for
+   * itself instead. Across processes, only the lease holder fills and the others
+   * load for themselves. A loader failure or a loader result that is not
+   * messages rejects; a Redis failure only means the loader runs. Loaded
+   * messages beyond the per-call limits are returned, not cached.
    */
   async getOrLoadMessages(conversationId: string, loader: MessageLoader): Promise<CachedMessage[]> {
     assertConversationId(conversationId);
     assertFunction(loader, 'loader');
-    if (!(await this.settle())) return loader();
+    if (this.mayBeStale(conversationId)) return loader();
     const token = randomUUID();
-    const current = this.loading.get(conversationId);
+    const current = this.joinable(conversationId);
     const read = this.read(conversationId, 0, token);
     if (current) {
       const [own, holder] = await Promise.all([read, current.holder]);
       if (own.messages) return own.messages;
-      // the same lease (or Redis failing for both reads) means no write since that load began
-      if (own.holder === holder) return current.messages;
+      // the same lease (or Redis failing for both reads) means no write since that load began: a write from
+      // this process would have ended the flight, and one from elsewhere deletes the lease
+      if (own.holder === holder) {
+        const joined = await this.within(current, conversationId);
+        if (joined) return joined.messages;
+      }
     }
     return this.fly(conversationId, loader, token, read).messages;
   }
@@ -153,11 +189,18 @@ export class MessageCacheClient {
   /** Removes a conversation and makes any fill under way for it void. */
   async clearConversation(conversationId: string): Promise<boolean> {
     assertConversationId(conversationId);
-    const result = (await this.settle())
-      ? await this.runOnConversation('clearConversation', 'messageClear', conversationId, [])
-      : null;
-    if (result === null) this.markUnsettled(conversationId);
-    return result !== null;
+    this.loading.delete(conversationId);
+    this.unsettled.settle();
+    const stamp = this.unsettled.stamp(conversationId);
+    const { leasePrefix } = this.locate(conversationId).k;
+    const reply = await this.runOnConversation('clearConversation', 'messageClear', conversationId, [
+      leasePrefix,
+      'listed',
+    ]);
+    if (reply === null) return this.failed(conversationId);
+    this.counters.clears += reply[0];
+    this.unsettled.settled(conversationId, stamp);
+    return true;
   }
 
   stats(): MessageCacheStats {
@@ -179,6 +222,43 @@ export class MessageCacheClient {
     return this.redis.connectionState();
   }
 
+  /**
+   * Whether a write to the conversation failed on Redis and its cached copy is
+   * not cleared yet. Starts that clearing, in the background, if it is due.
+   */
+  private mayBeStale(conversationId: string): boolean {
+    this.unsettled.settle();
+    return this.unsettled.has(conversationId);
+  }
+
+  /** A write that failed on Redis: the cached copy may be stale until it is cleared. */
+  private failed(conversationId: string): false {
+    this.unsettled.mark(conversationId);
+    return false;
+  }
+
+  /** The flight of a load of the conversation this call may join: none past `loadTimeoutMs`. */
+  private joinable(conversationId: string): Flight | undefined {
+    const flight = this.loading.get(conversationId);
+    if (!flight || performance.now() - flight.startedAt >= this.options.loadTimeoutMs) return undefined;
+    return flight;
+  }
+
+  /** The flight's messages, if they come before `loadTimeoutMs` from its start; undefined if not. */
+  private async within(flight: Flight, conversationId: string): Promise<{ messages: CachedMessage[] } | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.options.loadTimeoutMs - (performance.now() - flight.startedAt));
+    });
+    try {
+      const landed = await Promise.race([flight.messages.then((messages) => ({ messages })), late]);
+      if (!landed && this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
+      return landed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Starts a load that later calls in this process may join, and registers it until it settles. */
   private fly(conversationId: string, loader: MessageLoader, token: string, read: Promise<ReadResult>): Flight {
     const flight: Flight = {
@@ -186,6 +266,7 @@ export class MessageCacheClient {
       messages: read.then(
         (result) => result.messages ?? this.loadAndFill(conversationId, loader, token, result.holder === token),
       ),
+      startedAt: performance.now(),
     };
     this.loading.set(conversationId, flight);
     const land = () => {
@@ -208,31 +289,51 @@ export class MessageCacheClient {
   }
 
   private async read(conversationId: string, last: number, leaseToken: string): Promise<ReadResult> {
-    const { ttlMs, budget, keys, prefixes } = this.locate(conversationId);
+    const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
     const reply = await this.redis.run(
       'getCachedMessages',
       null,
-      async () => {
+      async (): Promise<ReadResult & { readOnly?: boolean }> => {
         const args = [conversationId, ttlMs, budget, ...prefixes, last, leaseToken, this.options.leaseTtlMs];
-        const reply = (await runScript(this.redis.client, 'messageRead', keys, args)) as [1, string[]] | [0, string];
+        let script: ReadReply;
+        try {
+          script = (await runScript(this.redis.client, 'messageRead', keys, args)) as ReadReply;
+        } catch (error) {
+          if (!isOutOfMemory(error)) throw error;
+          return { ...(await this.readOnly(k, last)), readOnly: true };
+        }
+        this.count(script[2], script[3]);
         // parsed here so that a damaged value counts as a Redis failure, not the caller's
-        if (reply[0] === 0) return { messages: null, holder: reply[1] };
-        return { messages: JSON.parse(`[${reply[1].join(',')}]`) as CachedMessage[] };
+        if (script[0] === 0) return { messages: null, holder: script[1] };
+        return { messages: JSON.parse(`[${script[1].join(',')}]`) as CachedMessage[] };
       },
-      keys[0],
+      k.messages,
     );
     if (reply === null) return { messages: null };
     if (reply.messages) this.counters.hits++;
     else this.counters.misses++;
+    if (reply.messages && reply.readOnly) this.counters.readOnlyHits++;
     return reply;
+  }
+
+  /**
+   * A read while Redis refuses writes (`maxmemory` reached under `noeviction`):
+   * the list alone, natively, without the script's touch. No lease is taken,
+   * so a load after this miss does not fill.
+   */
+  private async readOnly(k: ConversationKeys, last: number): Promise<ReadResult> {
+    const list = await this.redis.client.lrange(k.messages, 0, -1);
+    if (list[0] !== HEADER) return { messages: null, holder: '' };
+    const items = last > 0 ? list.slice(Math.max(1, list.length - last)) : list.slice(1);
+    return { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] };
   }
 
   /** True if filled, false if refused (lease lost, or too large), null on a Redis failure. */
   private async fill(conversationId: string, leaseToken: string, args: ScriptArgument[]): Promise<boolean | null> {
-    const result = await this.runOnConversation('cacheMessages', 'messageFill', conversationId, [leaseToken, ...args]);
-    if (result === null) return null;
-    if (result === TOO_LARGE) return false;
-    if (result === LEASE_LOST) {
+    const reply = await this.runOnConversation('cacheMessages', 'messageFill', conversationId, [leaseToken, ...args]);
+    if (reply === null) return null;
+    if (reply[0] === TOO_LARGE) return false;
+    if (reply[0] === LEASE_LOST) {
       this.counters.fillsRefused++;
       return false;
     }
@@ -240,57 +341,49 @@ export class MessageCacheClient {
     return true;
   }
 
-  /**
-   * Clears the conversations a failed write may have left stale, while Redis
-   * answers. False when a clear failed: the caller then gives its fallback at once, so a
-   * call never waits out two deadlines. While the connection is down there is
-   * nothing to try, and the call's own fallback is immediate.
-   */
-  private async settle(): Promise<boolean> {
-    for (const conversationId of this.unsettled) {
-      if (this.redis.client.status !== 'ready') return true;
-      const result = await this.runOnConversation('clearConversation', 'messageClear', conversationId, []);
-      if (result === null) return false;
-      this.unsettled.delete(conversationId);
-    }
-    return true;
-  }
-
-  /** Bounded, so that a long outage can't grow the heap; the oldest is forgotten first. */
-  private markUnsettled(conversationId: string): void {
-    this.unsettled.delete(conversationId);
-    this.unsettled.add(conversationId);
-    if (this.unsettled.size > MAX_UNSETTLED_CONVERSATIONS) {
-      this.unsettled.delete(this.unsettled.values().next().value as string);
-    }
-  }
-
-  /** Runs a write script; null on a Redis failure, else the script's result, evictions counted. */
+  /** Runs a write script; null on a Redis failure, else its reply, with what it did to others counted. */
   private runOnConversation(
     operation: string,
     script: ScriptName,
     conversationId: string,
     extra: ScriptArgument[],
-  ): Promise<number | null> {
-    const { ttlMs, budget, keys, prefixes } = this.locate(conversationId);
+  ): Promise<WriteReply | null> {
+    const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
     return this.redis.run(
       operation,
       null,
       async () => {
         const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
-        const result = (await runScript(this.redis.client, script, keys, args)) as number;
-        if (result > 0) this.counters.evictions += result;
-        return result;
+        const reply = (await runScript(this.redis.client, script, keys, args)) as WriteReply;
+        this.count(reply[1], reply[2]);
+        return reply;
       },
-      keys[0],
+      k.messages,
     );
   }
 
-  private locate(conversationId: string) {
+  /** The settling's clear of a batch of one bucket's conversations (or all of them); rejects on a failure. */
+  private async clearBatch(bucket: number, conversationIds: readonly string[] | 'all'): Promise<number> {
+    const [first = '', ...others] = conversationIds === 'all' ? [] : conversationIds;
+    const { ttlMs, budget, keys, prefixes, k } = this.locate(first, bucket);
+    const scope = conversationIds === 'all' ? 'all' : 'listed';
+    const args = [first, ttlMs, budget, ...prefixes, k.leasePrefix, scope, ...others];
+    const reply = (await runScript(this.redis.client, 'messageClear', keys, args)) as WriteReply;
+    this.count(reply[1], reply[2]);
+    return reply[0];
+  }
+
+  private count(evicted: number, dropped: number): void {
+    this.counters.evictions += evicted;
+    this.counters.dropped += dropped;
+  }
+
+  /** The keys and script arguments of a conversation, in its bucket (or in `bucket`, for a batch). */
+  private locate(conversationId: string, bucket = conversationBucket(conversationId, this.options.buckets)) {
     const { buckets, maxCachedMessages, ttlSeconds } = this.options;
-    const bucket = conversationBucket(conversationId, buckets);
     const k = conversationKeys(conversationId, bucket);
     return {
+      k,
       ttlMs: ttlSeconds * 1000,
       budget: bucketBudget(maxCachedMessages, buckets, bucket),
       keys: [k.messages, k.ids, k.lease, k.lru, k.sizes, k.total],
@@ -304,30 +397,39 @@ export class MessageCacheClient {
    * which is the database's truth, not a caller's mistake) it is only reported.
    */
   private layOut(messages: unknown, argument: string, enforceLimits: boolean): MessageLayout {
-    const { maxMessagesPerCall, maxMessageBytes } = this.options;
+    const { maxMessagesPerCall, maxMessageBytes, maxCallBytes } = this.options;
     assertArray(messages, argument, enforceLimits ? maxMessagesPerCall : Infinity);
     let withinLimits = messages.length <= maxMessagesPerCall;
     const ids: string[] = [];
     const texts: string[] = [];
-    messages.forEach((message, i) => {
+    let callBytes = 0;
+    // an index loop, unlike forEach, also visits the holes of a sparse array
+    for (let i = 0; i < messages.length; i++) {
+      const message: unknown = messages[i];
       assertJsonObject(message, `${argument}[${i}]`);
       const text = JSON.stringify(message);
-      if (Buffer.byteLength(text) > maxMessageBytes) {
+      const bytes = Buffer.byteLength(text);
+      callBytes += bytes;
+      if (bytes > maxMessageBytes || callBytes > maxCallBytes) {
         if (enforceLimits) {
-          throw new RedisCacheInputError(`${argument}[${i}]`, `must serialize to at most ${maxMessageBytes} bytes`);
+          const problem =
+            bytes > maxMessageBytes
+              ? `must serialize to at most ${maxMessageBytes} bytes`
+              : `takes the call past ${maxCallBytes} bytes of messages (maxCallBytes)`;
+          throw new RedisCacheInputError(`${argument}[${i}]`, problem);
         }
         withinLimits = false;
       }
       const id = message.id;
       ids.push(typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : '');
       texts.push(text);
-    });
+    }
     return { args: [messages.length, ...ids, ...texts], withinLimits };
   }
 
-  private assertLast(options: ReadMessagesOptions): number {
-    if (typeof options !== 'object' || options === null) throw new RedisCacheInputError('options', 'must be an object');
-    const { last } = options;
+  private assertLast(options: ReadMessagesOptions | undefined): number {
+    assertOptions(options);
+    const last = options?.last;
     if (last === undefined) return 0;
     if (typeof last !== 'number' || !Number.isSafeInteger(last) || last < 1) {
       throw new RedisCacheInputError('options.last', 'must be an integer >= 1');

@@ -21,6 +21,13 @@ export interface EmbeddingCacheOptions {
   maxDimensions?: number;
   /** The most texts one batch call may take. Default 1000. */
   maxBatchSize?: number;
+  /** The most bytes of vectors one call may write. Default 64 MiB. */
+  maxCallBytes?: number;
+  /**
+   * How long a caller waits for a computation of the same text that another caller started (single-flight),
+   * before it computes for itself, in ms. Default 30000.
+   */
+  computeTimeoutMs?: number;
 }
 
 export interface MessageCacheOptions {
@@ -32,8 +39,15 @@ export interface MessageCacheOptions {
   maxMessageBytes?: number;
   /** The most messages one call may write. Default 10000. */
   maxMessagesPerCall?: number;
+  /** The most bytes of messages, serialized to JSON, one call may write. Default 64 MiB. */
+  maxCallBytes?: number;
   /** How long a fill lease holds while a loader runs, in ms. Default 10000. */
   leaseTtlMs?: number;
+  /**
+   * How long a caller waits for a load of the same conversation that another caller started (single-flight),
+   * before it loads for itself, in ms. Default 30000.
+   */
+  loadTimeoutMs?: number;
   /** How many buckets (hash slots) the message budget is spread over. Default 1. */
   buckets?: number;
 }

@@ -71,6 +71,8 @@ export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefin
     hashSecret,
     maxDimensions: integer(raw.maxDimensions, 'embeddings.maxDimensions', EMBEDDING_DEFAULTS.maxDimensions),
     maxBatchSize: integer(raw.maxBatchSize, 'embeddings.maxBatchSize', EMBEDDING_DEFAULTS.maxBatchSize),
+    maxCallBytes: integer(raw.maxCallBytes, 'embeddings.maxCallBytes', EMBEDDING_DEFAULTS.maxCallBytes),
+    computeTimeoutMs: integer(raw.computeTimeoutMs, 'embeddings.computeTimeoutMs', EMBEDDING_DEFAULTS.computeTimeoutMs),
   };
 }
 
@@ -85,7 +87,9 @@ export function resolveMessageOptions(options: MessageCacheOptions | undefined):
       'messages.maxMessagesPerCall',
       MESSAGE_DEFAULTS.maxMessagesPerCall,
     ),
+    maxCallBytes: integer(raw.maxCallBytes, 'messages.maxCallBytes', MESSAGE_DEFAULTS.maxCallBytes),
     leaseTtlMs: integer(raw.leaseTtlMs, 'messages.leaseTtlMs', MESSAGE_DEFAULTS.leaseTtlMs),
+    loadTimeoutMs: integer(raw.loadTimeoutMs, 'messages.loadTimeoutMs', MESSAGE_DEFAULTS.loadTimeoutMs),
     buckets: integer(raw.buckets, 'messages.buckets', MESSAGE_DEFAULTS.buckets),
   };
   if (resolved.buckets > resolved.maxCachedMessages) {

@@ -10,6 +10,7 @@ import {
 } from '@wbot/redis-cache';
 import { inspector } from '../../../test/support/redis-client';
 import { RedisServer } from '../../../test/support/redis-server';
+import { until } from '../../../test/support/until';
 
 /**
  * The minimal ACL rule docs/security.md gives: the `wbot:` keys, EVALSHA and EVAL
@@ -21,7 +22,7 @@ const SCRIPT_COMMANDS = [
   'time', 'get', 'set', 'del', 'exists', 'pexpire', 'incrby', 'decrby',
   'hget', 'hset', 'hdel', 'hmget', 'hkeys', 'hvals', 'hlen', 'hexists', 'hincrby',
   'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'zremrangebyrank', 'zscore', 'zcard',
-  'llen', 'lrange', 'rpush', 'sadd', 'sismember',
+  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'sismember', 'scan',
 ]; // prettier-ignore
 const MINIMAL_RULE = [
   'resetkeys', '~wbot:*', 'resetchannels', '-@all',
@@ -66,14 +67,6 @@ async function boot(connection: RedisCacheModuleOptions['connections']['local'])
   }).compile();
   moduleRef.useLogger({ log: record, error: problem, warn: problem, debug: record, verbose: record, fatal: problem });
   return { app: await moduleRef.init(), logs, everyLine };
-}
-
-async function until(probe: () => boolean, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!probe()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 it('a user restricted to exactly the minimal rule can run every operation, and its health check', async () => {

@@ -10,6 +10,7 @@ import { embeddingField, embeddingKeys, userTag, type Precision } from '../src/k
 import { waitUntilReady } from '../../../test/support/redis-client';
 import { RedisServer } from '../../../test/support/redis-server';
 import { TOPOLOGIES, startTopology, type Topology } from './topology';
+import { embeddingStats } from '../../../test/support/cache-stats';
 
 // cluster-key-slot (an ioredis dependency) computes Redis Cluster's slot exactly and ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -132,7 +133,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
 
       expect(await stored('u')).toEqual({ vectors: sorted(fields(['a', 'c', 'd'])), lru: fields(['c', 'a', 'd']) });
       expect(await embeddings.getCachedEmbedding('u', 'b')).toBeNull();
-      expect(embeddings.stats()).toEqual({ hits: 1, misses: 1, writes: 4, evictions: 1, fallbacks: 0 });
+      expect(embeddings.stats()).toEqual(embeddingStats({ hits: 1, misses: 1, writes: 4, evictions: 1, fallbacks: 0 }));
     });
 
     it('keeps the exact order of the same scenario when all its calls are pipelined in one tick', async () => {
@@ -189,7 +190,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
         ),
       ).toBe(true);
       expect(await stored('u')).toEqual({ vectors: sorted(fields(['c', 'd', 'e'])), lru: fields(['c', 'd', 'e']) });
-      expect(embeddings.stats()).toEqual({ hits: 0, misses: 0, writes: 5, evictions: 2, fallbacks: 0 });
+      expect(embeddings.stats()).toEqual(embeddingStats({ hits: 0, misses: 0, writes: 5, evictions: 2, fallbacks: 0 }));
     });
 
     it('counts the limit per user: one user filling up evicts nothing of another', async () => {
@@ -503,7 +504,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
         null,
         null,
       ]);
-      expect(embeddings.stats()).toEqual({ hits: 3, misses: 3, writes: 2, evictions: 0, fallbacks: 0 });
+      expect(embeddings.stats()).toEqual(embeddingStats({ hits: 3, misses: 3, writes: 2, evictions: 0, fallbacks: 0 }));
       // the hits were used in the order given: a, b, then a again
       expect(await stored('u')).toEqual({ vectors: sorted(fields(['a', 'b'])), lru: fields(['b', 'a']) });
     });
@@ -525,7 +526,7 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       expect(await embeddings.cacheEmbeddings('u', [])).toBe(true);
       expect(await embeddings.getOrComputeEmbeddings('u', [], compute)).toEqual([]);
       expect(compute).not.toHaveBeenCalled();
-      expect(embeddings.stats()).toEqual({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 0 });
+      expect(embeddings.stats()).toEqual(embeddingStats({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 0 }));
       expect(await topology.dbsize()).toBe(0);
     });
 
@@ -540,7 +541,9 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       ).toBe(true);
       const result = await embeddings.getCachedEmbeddings('u', texts);
       expect(result).toEqual(texts.map((_, i) => [i]));
-      expect(embeddings.stats()).toEqual({ hits: 10_000, misses: 0, writes: 10_000, evictions: 0, fallbacks: 0 });
+      expect(embeddings.stats()).toEqual(
+        embeddingStats({ hits: 10_000, misses: 0, writes: 10_000, evictions: 0, fallbacks: 0 }),
+      );
     });
   });
 
@@ -711,7 +714,9 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       await embeddings.getCachedEmbeddings('u', ['a', 'b', 'c', 'c']); // 1 miss, 3 hits
       await embeddings.getOrComputeEmbeddings('u', ['b', 'd'], async () => [vector(4)]); // 1 hit, 1 miss, 1 write, evicts c
       await embeddings.clearUser('u');
-      expect(embeddings.stats()).toEqual({ hits: 4, misses: 3, writes: 4, evictions: 2, fallbacks: 0 });
+      expect(embeddings.stats()).toEqual(
+        embeddingStats({ hits: 4, misses: 3, writes: 4, evictions: 2, clears: 1, fallbacks: 0 }),
+      );
     });
 
     it('returns a copy that later calls do not change', async () => {
@@ -778,7 +783,9 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
         const error = await rejection(call(embeddings));
         expect(error.argument).toBe(argument);
         expect(error.message.startsWith(`${argument} `)).toBe(true);
-        expect(embeddings.stats()).toEqual({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 0 });
+        expect(embeddings.stats()).toEqual(
+          embeddingStats({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 0 }),
+        );
         expect(await topology.dbsize()).toBe(0);
       },
     );
@@ -820,7 +827,7 @@ describe('with Redis down', () => {
     expect(await embeddings.cacheEmbeddings('u', [{ text: 'a', embedding: vector(1) }])).toBe(false);
     expect(await embeddings.clearUser('u')).toBe(false);
     // a read that fell back is a fallback, not a miss: misses count only what Redis answered
-    expect(embeddings.stats()).toEqual({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 5 });
+    expect(embeddings.stats()).toEqual(embeddingStats({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 5 }));
   }
 
   it('gives null for reads and false for writes, counting each fallback, on a client of a closed port', async () => {
@@ -848,7 +855,7 @@ describe('with Redis down', () => {
       await closed;
       expect(await embeddings.getCachedEmbedding('u', 'a')).toBeNull();
       expect(await embeddings.cacheEmbedding('u', 'b', vector(2))).toBe(false);
-      expect(embeddings.stats()).toEqual({ hits: 0, misses: 0, writes: 1, evictions: 0, fallbacks: 2 });
+      expect(embeddings.stats()).toEqual(embeddingStats({ hits: 0, misses: 0, writes: 1, evictions: 0, fallbacks: 2 }));
     } finally {
       redis.disconnect();
       await doomed.stop();
@@ -870,7 +877,7 @@ describe('with Redis down', () => {
       expect(results).toEqual([[vector(1), vector(2), vector(1)], [vector(2)]]);
       expect(compute.mock.calls).toEqual([[['a', 'bb']]]);
       // two reads and one write fell back
-      expect(embeddings.stats()).toEqual({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 3 });
+      expect(embeddings.stats()).toEqual(embeddingStats({ hits: 0, misses: 0, writes: 0, evictions: 0, fallbacks: 3 }));
     } finally {
       redis.disconnect();
     }

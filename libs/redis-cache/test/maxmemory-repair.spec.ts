@@ -3,6 +3,7 @@ import { EmbeddingCacheService, MessageCacheClient, type CachedMessage } from '@
 import { conversationKeys, embeddingField, embeddingKeys } from '../src/keys';
 import { connectedCacheRedis, inspector } from '../../../test/support/redis-client';
 import { RedisServer } from '../../../test/support/redis-server';
+import { embeddingStats, messageStats } from '../../../test/support/cache-stats';
 
 /**
  * What Redis's own maxmemory eviction can do to the cache: remove any one key,
@@ -58,7 +59,7 @@ describe('the embedding cache after eviction took one of a user’s keys', () =>
     const batch = ['d', 'e', 'f', 'g'].map((text, i) => ({ text, embedding: [10 + i] }));
     expect(await embeddings.cacheEmbeddings('u', batch)).toBe(true);
     expect(await stored()).toEqual({ vectors: fields(['e', 'f', 'g']).sort(), lru: fields(['e', 'f', 'g']) });
-    expect(embeddings.stats()).toEqual({ hits: 0, misses: 1, writes: 7, evictions: 1, fallbacks: 0 });
+    expect(embeddings.stats()).toEqual(embeddingStats({ hits: 0, misses: 1, writes: 7, evictions: 1, fallbacks: 0 }));
   });
 
   it('lost the LRU ZSET: hits are indexed again, a write drops the vectors left unindexed, and the limit holds', async () => {
@@ -151,34 +152,40 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
   });
 
-  it('lost the LRU and the sizes together: a read counts its conversation again and the total is recounted', async () => {
+  it('lost the LRU and the sizes together: the bucket’s lists are found again, and the budget counts them all', async () => {
     const cache = await filled();
     await inspect.del(bucket.lru, bucket.sizes);
     expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
-    expect(await inspect.hgetall(bucket.sizes)).toEqual({ a: '40' });
-    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['a']);
-    expect(await inspect.get(bucket.total)).toBe('40');
-    // b is in no bookkeeping now, so it is outside the budget until its TTL: 40 listed beyond the count
-    expect(await cache.appendMessages('a', messages(2, 'x'))).toBe(true);
-    expect(await budgetCounts()).toEqual({ listed: 42 + 40, total: 42, sizes: 42 });
-    expect(await inspect.pttl(keysOf('b').messages)).toBeGreaterThan(0);
+    expect(await inspect.hgetall(bucket.sizes)).toEqual({ a: '40', b: '40' });
+    // both are found again as older than anything used since; the read then makes a the most recent
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['b', 'a']);
+    expect(await inspect.get(bucket.total)).toBe('80');
+    expect(await cache.appendMessages('a', messages(30, 'x'))).toBe(true);
+    expect(await cached()).toEqual(['a']);
+    expect(await budgetCounts()).toEqual({ listed: 70, total: 70, sizes: 70 });
+    expect(cache.stats()).toEqual(messageStats({ hits: 1, fills: 2, appends: 1, evictions: 1 }));
+    for (const key of [bucket.lru, bucket.sizes, bucket.total]) expect(await inspect.pttl(key)).toBeGreaterThan(0);
   });
 
-  it('lost the LRU: a read tracks its conversation again, and the untracked rest is dropped when room runs out', async () => {
+  it('lost the LRU, then a write first: the append keeps the whole history and evicts the other conversation', async () => {
     const cache = await filled();
     await inspect.del(bucket.lru);
-    expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
+    expect(await cache.appendMessages('a', messages(30, 'x'))).toBe(true);
+    expect(await cache.getCachedMessages('a')).toEqual([...messages(40, 'a'), ...messages(30, 'x')]);
+    expect(await cached()).toEqual(['a']);
+    expect(await budgetCounts()).toEqual({ listed: 70, total: 70, sizes: 70 });
     expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['a']);
+    expect(cache.stats()).toEqual(messageStats({ hits: 1, fills: 2, appends: 1, evictions: 1 }));
+  });
 
+  it('lost the LRU: it is rebuilt from the sizes, and the least recently used conversation makes room', async () => {
+    const cache = await filled();
+    await inspect.del(bucket.lru);
     expect(await cache.cacheMessages('c', messages(40, 'c'))).toBe(true);
     expect(await cached()).toEqual(['b', 'c']);
     expect(await budgetCounts()).toEqual({ listed: 80, total: 80, sizes: 80 });
-    // b holds 40 of the budget but is in no LRU, so it is no eviction candidate: a fill
-    // that needs its room, once every tracked conversation is gone, drops it
-    expect(await cache.cacheMessages('d', messages(100, 'd'))).toBe(true);
-    expect(await cached()).toEqual(['d']);
-    expect(await budgetCounts()).toEqual({ listed: 100, total: 100, sizes: 100 });
-    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['d']);
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['b', 'c']);
+    expect(cache.stats()).toEqual(messageStats({ fills: 3, evictions: 1 }));
   });
 
   it('lost a conversation’s list: a read misses and takes its count out of the budget', async () => {

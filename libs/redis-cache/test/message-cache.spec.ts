@@ -9,6 +9,7 @@ import {
 import { conversationKeys } from '../src/keys';
 import { connectedCacheRedis, inspector, waitUntilReady } from '../../../test/support/redis-client';
 import { RedisServer } from '../../../test/support/redis-server';
+import { until } from '../../../test/support/until';
 import { TOPOLOGIES, startTopology, type Topology } from './topology';
 
 /** Every conversation of these tests is in bucket 0 (one bucket, the default). */
@@ -85,6 +86,13 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
     return (await conversationListKeys()).map((key) => key.slice(BUCKET.messagesPrefix.length)).sort();
   }
 
+  /** An empty bucket holds one key: its total, at 0, with a TTL, which says it lists no conversation. */
+  async function expectEmptyBucket(): Promise<void> {
+    expect(await topology.keys('*')).toEqual([BUCKET.total]);
+    expect(await redis.get(BUCKET.total)).toBe('0');
+    expect(await redis.pttl(BUCKET.total)).toBeGreaterThan(0);
+  }
+
   async function lruOrder(): Promise<string[]> {
     return redis.zrange(BUCKET.lru, 0, '-1');
   }
@@ -108,10 +116,10 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
   });
 
   describe('reads and writes', () => {
-    it('appendMessages on a conversation that is not cached returns false and creates no key', async () => {
+    it('appendMessages on a conversation that is not cached returns false and creates no key but the bucket total', async () => {
       const cache = await newClient();
       expect(await cache.appendMessages('c1', messages(3))).toBe(false);
-      expect(await topology.dbsize()).toBe(0);
+      await expectEmptyBucket();
       expect(cache.stats().appends).toBe(0);
     });
 
@@ -231,7 +239,10 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
         fills: 1,
         fillsRefused: 0,
         evictions: 0,
+        dropped: 0,
+        clears: 0,
         fallbacks: 0,
+        readOnlyHits: 0,
       });
     });
 
@@ -249,7 +260,7 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
       expect(await reader.getCachedMessages('c1')).toBeNull();
       expect(reader.stats().fillsRefused).toBe(1);
       expect(reader.stats().fills).toBe(0);
-      expect(await topology.dbsize()).toBe(0);
+      await expectEmptyBucket();
     });
 
     it('refuses a fill loaded before a clearConversation', async () => {
@@ -264,7 +275,7 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
       expect(await reading).toEqual(messages(5));
       expect(await reader.getCachedMessages('c1')).toBeNull();
       expect(reader.stats().fillsRefused).toBe(1);
-      expect(await topology.dbsize()).toBe(0);
+      await expectEmptyBucket();
     });
 
     it('refuses a fill loaded before an unconditional cacheMessages, which stays cached', async () => {
@@ -501,8 +512,10 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
       await cache.cacheMessages('b', messages(40, 'b'));
       await redis.del(BUCKET.lru, BUCKET.total);
       expect(await cache.cacheMessages('c', messages(40, 'c'))).toBe(true);
-      expect(await cachedConversations()).toEqual(['c']);
-      expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
+      // the LRU is rebuilt from the sizes (a before b, both older than c), and a makes room
+      expect(await cachedConversations()).toEqual(['b', 'c']);
+      expect(await budgetCounts()).toEqual({ listed: 80, total: 80, sizes: 80 });
+      expect(cache.stats()).toMatchObject({ evictions: 1, dropped: 0 });
       for (const key of await topology.keys('*')) expect(await redis.pttl(key)).toBeGreaterThan(0);
     });
   });
@@ -733,6 +746,8 @@ describe('MessageCacheClient when Redis fails', () => {
     const shared = Array.from({ length: 3 }, () => cache.getOrLoadMessages('c3', loader));
     expect(await Promise.all(shared)).toEqual([messages(4), messages(4), messages(4)]);
     expect(loader).toHaveBeenCalledTimes(1);
+    // 7 fallbacks: the read, the append, the fill, the clear, and the three loads of c3 sharing one read each;
+    // the load of c1, whose append failed, does not try Redis: its cached copy may be stale
     expect(cache.stats()).toEqual({
       hits: 0,
       misses: 0,
@@ -740,7 +755,10 @@ describe('MessageCacheClient when Redis fails', () => {
       fills: 1,
       fillsRefused: 0,
       evictions: 0,
-      fallbacks: 8,
+      dropped: 0,
+      clears: 0,
+      fallbacks: 7,
+      readOnlyHits: 0,
     });
     expect(warnings).toHaveLength(1);
     // a disconnect while reconnecting leaves an ioredis timer behind; a clean quit does not
@@ -749,7 +767,7 @@ describe('MessageCacheClient when Redis fails', () => {
     await connection.quit();
   });
 
-  it('clears a conversation that a failed append may have left stale before its next call', async () => {
+  it('never serves a conversation a failed append may have left stale, and clears it once Redis is back', async () => {
     const writerConnection = await connectedCacheRedis(server.url);
     const readerConnection = await connectedCacheRedis(server.url);
     const quiet = { logger: { warn: () => undefined } };
@@ -760,11 +778,13 @@ describe('MessageCacheClient when Redis fails', () => {
     await waitUntilDown(writerConnection);
     expect(await writer.appendMessages('c1', messages(1, 'x'))).toBe(false);
     expect(await reader.getCachedMessages('c1')).toEqual(messages(2));
+    // the writer serves it no more, even before it is cleared
+    expect(await writer.getCachedMessages('c1')).toBeNull();
     await writerConnection.connect();
     await waitUntilReady(writerConnection);
-    expect(await writer.getCachedMessages('c1')).toBeNull();
-    expect(await reader.getCachedMessages('c1')).toBeNull();
-    expect(writer.stats().fallbacks).toBe(1);
+    // cleared in the background as the connection came back, with no call of the writer's
+    await until(async () => (await reader.getCachedMessages('c1')) === null, 2000);
+    expect(writer.stats()).toMatchObject({ fallbacks: 1, clears: 1, misses: 1 });
     writerConnection.disconnect();
     readerConnection.disconnect();
   });

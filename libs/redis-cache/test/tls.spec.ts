@@ -14,6 +14,7 @@ import {
 } from '@wbot/redis-cache';
 import { waitUntilReady } from '../../../test/support/redis-client';
 import { RedisServer, freePort } from '../../../test/support/redis-server';
+import { until } from '../../../test/support/until';
 
 /**
  * TLS against a real redis-server with TLS on: a CA, a server certificate for
@@ -164,11 +165,3 @@ it('the same server, over TLS, is reachable with the fail-fast client outside Ne
   expect(await client.ping()).toBe('PONG');
   client.disconnect();
 });
-
-async function until(probe: () => boolean, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!probe()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -2,18 +2,23 @@
 -- pending fill lease, so a fill loaded before this write is refused.
 -- ARGV[6] n, then n message ids ('' = none), then n JSON messages.
 -- Messages whose id is already cached are skipped.
--- Returns the number of conversations evicted, -1 if the conversation is not
--- cached, -2 if it would exceed the budget (it is then dropped).
+-- Returns {status, evicted, dropped}: status 1 appended, -1 not cached
+-- (nothing written), -2 it would exceed the budget (it is then dropped).
 local n = tonumber(ARGV[6])
-repair_lost_sizes()
+reconcile()
 purge_expired()
 redis.call('DEL', lease)
-if not is_cached() then return -1 end
+if not is_cached() then
+  keep_bucket()
+  return { -1, evicted, dropped }
+end
 if redis.call('EXISTS', ids) == 0 then
-  -- the id SET was lost (e.g. to maxmemory eviction): a retried message would
-  -- be appended twice, so drop the conversation; the next read fills it afresh
+  -- the id SET was lost: a retried message would be appended twice, so drop
+  -- the conversation; the next read fills it afresh
   forget(conversation)
-  return -1
+  dropped = dropped + 1
+  keep_bucket()
+  return { -1, evicted, dropped }
 end
 local fresh, fresh_ids, seen = {}, {}, {}
 for i = 1, n do
@@ -29,11 +34,14 @@ for i = 1, n do
 end
 local k = #fresh
 if k > 0 then
-  local size = redis.call('LLEN', messages) - 1
+  local size = tonumber(redis.call('HGET', sizes, conversation))
   if size + k > budget then
     forget(conversation)
-    return -2
+    dropped = dropped + 1
+    keep_bucket()
+    return { -2, evicted, dropped }
   end
+  -- never evicts this conversation, so its list is still there, header first
   make_room(k, conversation)
   call_chunked('RPUSH', messages, fresh, 1, k)
   call_chunked('SADD', ids, fresh_ids, 1, #fresh_ids)
@@ -41,4 +49,4 @@ if k > 0 then
   redis.call('INCRBY', total_key, k)
 end
 touch()
-return evicted
+return { 1, evicted, dropped }

@@ -1,15 +1,21 @@
 -- Fills or replaces a whole conversation.
 -- ARGV[6] lease token ('' = unconditional), ARGV[7] n, then n message ids
 -- ('' = none), then n JSON messages.
--- Returns the number of conversations evicted, -2 if the conversation alone
--- exceeds the budget, -3 if the lease was lost (a write came first).
+-- Returns {status, evicted, dropped}: status 1 filled, -2 the conversation
+-- alone exceeds the budget (not cached), -3 the lease was lost (a write came first).
 local token, n = ARGV[6], tonumber(ARGV[7])
-repair_lost_sizes()
+reconcile()
 purge_expired()
-if token ~= '' and redis.call('GET', lease) ~= token then return -3 end
+if token ~= '' and redis.call('GET', lease) ~= token then
+  keep_bucket()
+  return { -3, evicted, dropped }
+end
 redis.call('DEL', lease)
 forget(conversation)
-if n > budget then return -2 end
+if n > budget then
+  keep_bucket()
+  return { -2, evicted, dropped }
+end
 make_room(n, conversation)
 redis.call('RPUSH', messages, HEADER)
 local first_json = 8 + n
@@ -20,6 +26,6 @@ for i = 8, 7 + n do
 end
 call_chunked('SADD', ids, message_ids, 1, #message_ids)
 redis.call('HSET', sizes, conversation, n)
-if n > 0 then redis.call('INCRBY', total_key, n) end
+redis.call('INCRBY', total_key, n)
 touch()
-return evicted
+return { 1, evicted, dropped }

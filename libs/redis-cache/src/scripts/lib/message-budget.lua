@@ -8,23 +8,33 @@ local ttl_ms = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local messages_prefix, ids_prefix = ARGV[4], ARGV[5]
 local now = now_us()
-local evicted = 0
+-- What a script did to other conversations than its own, reported to the caller
+-- for its counters: evicted to make room (least recently used first), and
+-- dropped because they could not be kept whole or did not fit.
+local evicted, dropped = 0, 0
 
 -- The first element of every cached conversation, so that an empty
--- conversation still exists as a one-element list.
+-- conversation still exists as a one-element list, and a list that lost it
+-- (or never had it) is never served.
 local HEADER = 'wbot:conversation:v1'
 
 -- A member of every cached conversation's id SET (no message id is empty), so
 -- that the SET exists even when no message has an id, and its loss shows.
 local IDS_MARKER = ''
 
+-- The total is kept even at 0: with the sizes and the LRU gone, a total of 0
+-- says the bucket was empty, and any other (or none) that it may hold lists.
+local function set_total(sum)
+  redis.call('SET', total_key, sum, 'PX', ttl_ms)
+end
+
 local function get_total()
   local total = redis.call('GET', total_key)
   if total then return tonumber(total) end
-  -- the counter was lost (e.g. to maxmemory eviction): rebuild it from the sizes
+  -- the counter was lost: rebuild it from the sizes
   local sum = 0
   for _, size in ipairs(redis.call('HVALS', sizes)) do sum = sum + tonumber(size) end
-  if sum > 0 then redis.call('SET', total_key, sum, 'PX', ttl_ms) end
+  set_total(sum)
   return sum
 end
 
@@ -39,33 +49,82 @@ local function forget(id)
   redis.call('DEL', messages_prefix .. id, ids_prefix .. id)
 end
 
--- Counts with no LRU record can't be evicted (their LRU ZSET was lost, e.g. to
--- maxmemory eviction): drop those conversations so the budget is exact again.
-local function forget_untracked()
-  for _, id in ipairs(redis.call('HKEYS', sizes)) do
-    if not redis.call('ZSCORE', lru, id) then forget(id) end
+-- The number of messages of a list that holds a whole conversation (the header
+-- first), or nil for a list that is missing or is not one.
+local function whole_size(key)
+  if redis.call('LINDEX', key, 0) ~= HEADER then return nil end
+  return redis.call('LLEN', key) - 1
+end
+
+-- Evicts whole conversations, least recently accessed first, never `keep`,
+-- until `incoming` more messages fit in the budget. The callers have checked
+-- that `keep` and `incoming` alone fit, so running out of victims means the
+-- total was wrong: it is recounted from the sizes, once.
+local function make_room(incoming, keep)
+  local total = get_total()
+  local recounted = false
+  while total + incoming > budget do
+    local oldest = redis.call('ZRANGE', lru, 0, 1)
+    local victim = oldest[1]
+    if victim == keep then victim = oldest[2] end
+    if victim then
+      forget(victim)
+      evicted = evicted + 1
+    elseif recounted then
+      break
+    else
+      redis.call('DEL', total_key)
+      recounted = true
+    end
+    total = get_total()
   end
 end
 
--- The sizes HASH holds a field (0 for an empty conversation) for every tracked
--- conversation, so an LRU with members and no sizes means the HASH was lost
--- (e.g. to maxmemory eviction), perhaps with the total: rebuild both from the
--- lists themselves, dropping LRU records whose list is gone. Costs one EXISTS
--- per call while nothing is lost.
-local function repair_lost_sizes()
-  if redis.call('EXISTS', sizes) == 1 or redis.call('ZCARD', lru) == 0 then return end
-  local sum = 0
-  for _, id in ipairs(redis.call('ZRANGE', lru, 0, -1)) do
-    local size = redis.call('LLEN', messages_prefix .. id) - 1
-    if size < 0 then
-      redis.call('ZREM', lru, id)
-    else
+-- Redis may lose any key at any moment (maxmemory allkeys-* eviction, a stray
+-- DEL). Each script first makes the bucket's bookkeeping whole again from what
+-- is left, so that the budget counts every list of the bucket:
+-- - the sizes lost: rebuilt from the lists the LRU names;
+-- - the LRU lost: rebuilt from the sizes, as older than anything used after;
+-- - both lost: the bucket's lists are found with SCAN, unless a total of 0 says
+--   the bucket was empty (the total is kept at 0, so this runs once per loss).
+-- A list that is not a whole conversation is dropped, and the total recounted.
+-- Costs two EXISTS while nothing is lost.
+local function reconcile()
+  local has_sizes = redis.call('EXISTS', sizes) == 1
+  local has_lru = redis.call('EXISTS', lru) == 1
+  if has_sizes and has_lru then return end
+  local found
+  if has_lru then
+    found = redis.call('ZRANGE', lru, 0, -1)
+  elseif has_sizes then
+    found = redis.call('HKEYS', sizes)
+  else
+    if redis.call('GET', total_key) == '0' then return end
+    found = {}
+    local cursor = '0'
+    repeat
+      local reply = redis.call('SCAN', cursor, 'MATCH', messages_prefix .. '*', 'COUNT', 1000)
+      cursor = reply[1]
+      for _, key in ipairs(reply[2]) do found[#found + 1] = string.sub(key, #messages_prefix + 1) end
+    until cursor == '0'
+  end
+  redis.call('DEL', sizes)
+  local sum, score = 0, now - #found
+  for _, id in ipairs(found) do
+    local size = whole_size(messages_prefix .. id)
+    if size then
       redis.call('HSET', sizes, id, size)
+      if not has_lru then redis.call('ZADD', lru, int(score), id) end
+      score = score + 1
       sum = sum + size
+    else
+      if redis.call('EXISTS', messages_prefix .. id) == 1 then dropped = dropped + 1 end
+      redis.call('ZREM', lru, id)
+      redis.call('DEL', messages_prefix .. id, ids_prefix .. id)
     end
   end
-  redis.call('DEL', total_key)
-  if sum > 0 then redis.call('SET', total_key, sum, 'PX', ttl_ms) end
+  set_total(sum)
+  make_room(0, conversation)
 end
 
 -- Conversations idle for the TTL have expired (or are about to): purge their
@@ -76,56 +135,34 @@ local function purge_expired()
   for _, id in ipairs(expired) do forget(id) end
 end
 
--- Evicts whole conversations, least recently accessed first, never `keep`,
--- until `incoming` more messages fit in the budget.
--- The callers have checked that `keep` and `incoming` alone fit in the budget,
--- so running out of victims means the counts went wrong (the LRU or the total
--- was lost or damaged): they are rebuilt from what is tracked, once.
-local function make_room(incoming, keep)
-  local total = get_total()
-  local rebuilt = false
-  while total + incoming > budget do
-    local oldest = redis.call('ZRANGE', lru, 0, 1)
-    local victim = oldest[1]
-    if victim == keep then victim = oldest[2] end
-    if victim then
-      forget(victim)
-      evicted = evicted + 1
-    elseif rebuilt then
-      break
-    else
-      forget_untracked()
-      redis.call('DEL', total_key)
-      rebuilt = true
-    end
-    total = get_total()
-  end
+-- Every bucket key a script may have created or changed keeps a TTL.
+local function keep_bucket()
+  for _, key in ipairs({ lru, sizes, total_key }) do redis.call('PEXPIRE', key, ttl_ms) end
 end
 
 -- Makes the conversation the most recently used and refreshes every TTL.
 local function touch()
   redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
-  for _, key in ipairs({ messages, ids, lru, sizes, total_key }) do
-    redis.call('PEXPIRE', key, ttl_ms)
-  end
+  redis.call('PEXPIRE', messages, ttl_ms)
+  redis.call('PEXPIRE', ids, ttl_ms)
+  keep_bucket()
 end
 
--- A conversation whose list is cached is counted and tracked; one that was
--- neither (its LRU and sizes were lost together) is counted again here, and
--- room is made for it, before anything else counts on its size.
+-- Whether the conversation is cached whole. A list that is not a whole
+-- conversation is dropped; one outside the bookkeeping (an empty conversation
+-- whose bookkeeping was lost with the total at 0) is counted again, and room
+-- is made for it, before anything counts on its size.
 local function is_cached()
-  if redis.call('EXISTS', messages) == 0 then
-    -- bookkeeping for a list that expired or was evicted by Redis itself
+  local size = whole_size(messages)
+  if not size then
+    if redis.call('EXISTS', messages) == 1 then dropped = dropped + 1 end
     forget(conversation)
     return false
   end
   if not redis.call('HGET', sizes, conversation) then
-    local size = redis.call('LLEN', messages) - 1
-    -- with the sizes gone, the total is only a stale sum: recount what is tracked
-    if redis.call('EXISTS', sizes) == 0 then redis.call('DEL', total_key) end
     local total = get_total()
     redis.call('HSET', sizes, conversation, size)
-    redis.call('SET', total_key, total + size, 'PX', ttl_ms)
+    set_total(total + size)
     redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
     make_room(0, conversation)
   end
