@@ -16,7 +16,7 @@ const FREEZE_MS = 3000;
 
 const fixture = useFaultFixture();
 
-it('frozen (SIGSTOP 3 s): calls end within commandTimeout + 50 ms until the breaker opens, then within 5 ms; hits resume after SIGCONT', async () => {
+it('frozen (SIGSTOP 3 s): calls end within the deadline + 50 ms until the breaker opens, then within 5 ms; hits resume after SIGCONT', async () => {
   resetClock();
   const traffic = load(fixture.cache, 4, 2);
   await sleep(300);

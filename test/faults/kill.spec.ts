@@ -17,7 +17,7 @@ import {
 
 const fixture = useFaultFixture();
 
-it('kill -9 mid-traffic: in-flight calls end within commandTimeout + 50 ms, later calls within 5 ms, hits resume after a restart', async () => {
+it('kill -9 mid-traffic: in-flight calls end within the deadline + 50 ms, later calls within 5 ms, hits resume after a restart', async () => {
   resetClock();
   const traffic = load(fixture.cache, 8);
   await sleep(300);

@@ -75,3 +75,26 @@ describe('OpossumConnectionBreaker', () => {
     await expect(breaker.run(succeed)).rejects.toMatchObject({ code: 'ESHUTDOWN' });
   });
 });
+
+describe('OpossumConnectionBreaker scopes (one per cluster master)', () => {
+  let breaker: OpossumConnectionBreaker;
+  beforeEach(() => (breaker = new OpossumConnectionBreaker('test', OPTIONS)));
+  afterEach(() => breaker.shutdown());
+
+  it('opens only the scope whose calls fail; the others keep running their calls', async () => {
+    for (let i = 0; i < 3; i++) await breaker.run(fail, '10.0.0.1:6379').catch(() => undefined);
+    expect(breaker.stateOf('10.0.0.1:6379')).toBe('open');
+    expect(await breaker.run(succeed, '10.0.0.2:6379')).toBe('ok');
+    expect(breaker.scopes()).toEqual({ '10.0.0.1:6379': 'open', '10.0.0.2:6379': 'closed' });
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.run(succeed, '10.0.0.1:6379')).rejects.toMatchObject({ code: 'EOPENBREAKER' });
+  });
+
+  it('is open as a whole only when every scope is open', async () => {
+    for (const scope of ['a:1', 'b:1']) {
+      for (let i = 0; i < 3; i++) await breaker.run(fail, scope).catch(() => undefined);
+    }
+    expect(breaker.state).toBe('open');
+    expect(breaker.stateOf('c:1')).toBe('closed');
+  });
+});

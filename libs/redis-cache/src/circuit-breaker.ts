@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import CircuitBreaker from 'opossum';
 import type { BreakerState, ConnectionBreaker } from './connection-breaker';
+import { addressOf } from './cluster-nodes';
+import { isCluster } from './is-cluster';
 import type { ResolvedCircuitBreakerOptions } from './redis-cache-options.interface';
 
 type Call = () => Promise<unknown>;
@@ -11,13 +13,13 @@ function isServerReply(error: unknown): boolean {
 }
 
 /**
- * A connection's breaker on opossum. It opens after `consecutiveFailures` failed
+ * One scope's breaker on opossum. It opens after `consecutiveFailures` failed
  * calls in a row, or when failures pass a share of the calls in a short rolling
  * window, then after `resetTimeoutMs` lets a single probe through (opossum's
  * half-open), whose outcome closes or reopens it.
  */
-export class OpossumConnectionBreaker implements ConnectionBreaker {
-  private readonly breaker: CircuitBreaker<[Call], unknown>;
+class ScopeBreaker {
+  readonly breaker: CircuitBreaker<[Call], unknown>;
   private failuresInARow = 0;
 
   constructor(name: string, options: ResolvedCircuitBreakerOptions) {
@@ -51,23 +53,72 @@ export class OpossumConnectionBreaker implements ConnectionBreaker {
     return 'closed';
   }
 
-  run<T>(call: () => Promise<T>): Promise<T> {
-    return this.breaker.fire(call) as Promise<T>;
+  close(): void {
+    if (!this.breaker.isShutdown) this.breaker.close();
+  }
+}
+
+/**
+ * A connection's breaker: one opossum breaker per scope (per cluster master),
+ * created on the scope's first call. Masters are few, so scopes are never pruned:
+ * a master that left keeps its open breaker until it is back.
+ */
+export class OpossumConnectionBreaker implements ConnectionBreaker {
+  private readonly breakers = new Map<string, ScopeBreaker>();
+  private isShutdown = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: ResolvedCircuitBreakerOptions,
+  ) {}
+
+  get state(): BreakerState {
+    const states = [...this.breakers.values()].map((scope) => scope.state);
+    if (states.length === 0 || states.includes('closed')) return 'closed';
+    return states.includes('half-open') ? 'half-open' : 'open';
+  }
+
+  stateOf(scope: string): BreakerState {
+    return this.breakers.get(scope)?.state ?? 'closed';
+  }
+
+  scopes(): Record<string, BreakerState> {
+    return Object.fromEntries([...this.breakers].map(([scope, breaker]) => [scope, breaker.state]));
+  }
+
+  run<T>(call: () => Promise<T>, scope = ''): Promise<T> {
+    return this.scope(scope).breaker.fire(call) as Promise<T>;
+  }
+
+  private scope(scope: string): ScopeBreaker {
+    let breaker = this.breakers.get(scope);
+    if (!breaker) {
+      breaker = new ScopeBreaker(scope === '' ? this.name : `${this.name} ${scope}`, this.options);
+      if (this.isShutdown) breaker.breaker.shutdown();
+      this.breakers.set(scope, breaker);
+    }
+    return breaker;
   }
 
   /**
    * Closes the breaker each time `client` becomes ready: a fresh connection has
    * just answered ioredis's ready check, which makes it the probe, so calls need
-   * not wait out `resetTimeoutMs` after a reconnect.
+   * not wait out `resetTimeoutMs` after a reconnect. On a cluster, a master's
+   * node connection becoming ready closes that master's scope.
    */
   follow(client: Redis | Cluster): void {
     client.on('ready', () => {
-      if (!this.breaker.isShutdown) this.breaker.close();
+      for (const breaker of this.breakers.values()) breaker.close();
     });
+    if (!isCluster(client)) return;
+    const followNode = (node: Redis) => node.on('ready', () => this.breakers.get(addressOf(node))?.close());
+    for (const node of client.nodes()) followNode(node);
+    client.on('+node', followNode);
   }
 
-  /** Stops the breaker's timers; later calls reject at once. */
+  /** Stops the breakers' timers; later calls reject at once. */
   shutdown(): void {
-    this.breaker.shutdown();
+    this.isShutdown = true;
+    for (const breaker of this.breakers.values()) breaker.breaker.shutdown();
   }
 }

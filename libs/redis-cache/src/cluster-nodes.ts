@@ -32,8 +32,23 @@ export class ClusterNodes {
 
   /** The master connection serving `key`'s slot, or undefined while the slot map names none. */
   nodeFor(key: string): Redis | undefined {
-    const address = this.cluster.slots[calculateSlot(key)]?.[0];
+    const address = this.addressFor(key);
     return address === undefined ? undefined : this.byAddress.get(address);
+  }
+
+  /** `host:port` of the master that serves `key`'s slot, even while it has no connection; undefined if none. */
+  addressFor(key: string): string | undefined {
+    return this.cluster.slots[calculateSlot(key)]?.[0];
+  }
+
+  /** `host:port` of every master in the slot map, connected or not. */
+  masters(): string[] {
+    return [...new Set(this.cluster.slots.map((nodes) => nodes?.[0]).filter((address) => address !== undefined))];
+  }
+
+  /** The connection to the node at `address`, if the client has one. */
+  node(address: string): Redis | undefined {
+    return this.byAddress.get(address);
   }
 
   private add(node: Redis): void {
@@ -42,6 +57,6 @@ export class ClusterNodes {
 }
 
 /** `host:port`, as ioredis names a node in its slot map. */
-function addressOf(node: Redis): string {
+export function addressOf(node: Redis): string {
   return `${node.options.host}:${node.options.port}`;
 }

@@ -20,7 +20,7 @@ describe('FAIL_FAST_REDIS_OPTIONS', () => {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      commandTimeout: 100,
+      commandTimeout: 1000,
       connectTimeout: 1000,
       socketTimeout: 2000,
       disconnectTimeout: 200,

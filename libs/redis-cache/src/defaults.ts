@@ -84,7 +84,11 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
-  commandTimeout: 100,
+  // a backstop for calls made on the client outside the caches, well above the
+  // cache's deadline: ioredis rejects a timed-out command from a timer, before the
+  // poll phase reads a reply that has arrived, so a command timeout at or under the
+  // deadline would turn a late event loop into misses (withDeadline lets it poll first)
+  commandTimeout: 1000,
   connectTimeout: CONNECT_TIMEOUT_MS,
   // a socket that stops answering (a frozen server) is dropped and reconnected
   socketTimeout: 2000,

@@ -59,7 +59,7 @@ describe('resolveConnection', () => {
     expect(cluster.redisOptions).toEqual({
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      commandTimeout: 100,
+      commandTimeout: 1000,
       connectTimeout: 1000,
       socketTimeout: 2000,
       disconnectTimeout: 200,
@@ -83,7 +83,7 @@ describe('resolveConnection', () => {
     });
     expect(resolved.kind === 'sentinel' && resolved.redis).toMatchObject({
       enableOfflineQueue: false,
-      commandTimeout: 100,
+      commandTimeout: 1000,
       failoverDetector: true,
     });
   });

@@ -3,7 +3,12 @@ import type { ConnectionBreaker } from './connection-breaker';
 import { SafeRedis } from './safe-redis';
 
 describe('SafeRedis', () => {
-  const breaker: ConnectionBreaker = { state: 'half-open', run: (call) => call() };
+  const breaker: ConnectionBreaker = {
+    state: 'half-open',
+    run: (call) => call(),
+    stateOf: () => 'half-open',
+    scopes: () => ({ '': 'half-open' }),
+  };
 
   /** A client that has ended without ever connecting: no socket was ever opened. */
   const ended = (url = 'redis://127.0.0.1:1') => {
@@ -20,7 +25,12 @@ describe('SafeRedis', () => {
       connection: 'local',
       deadlineMs: 100,
       logger: { warn: (line) => warnings.push(line) },
-      breaker: { state: 'closed', run: () => Promise.reject(new Error('the breaker must not be asked')) },
+      breaker: {
+        state: 'closed',
+        run: () => Promise.reject(new Error('the breaker must not be asked')),
+        stateOf: () => 'closed',
+        scopes: () => ({}),
+      },
       onFallback: (operation) => fallbacks.push(operation),
     });
     const result = await safe.run(

@@ -49,8 +49,11 @@ export class SafeRedis {
    */
   run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string): Promise<T> {
     const connection = this.connectionFor(key);
-    if (connection.status === 'ready') return this.runBounded(operation, fallback, call, this.options.deadlineMs);
-    return this.runWhenReady(operation, fallback, call, key);
+    const scope = this.scopeFor(key);
+    if (connection.status === 'ready') {
+      return this.runBounded(operation, fallback, call, this.options.deadlineMs, scope);
+    }
+    return this.runWhenReady(operation, fallback, call, key, scope);
   }
 
   /** Resolves true once the connection is ready (for a cluster, with all its masters), false after `timeoutMs`. */
@@ -68,15 +71,29 @@ export class SafeRedis {
     return ClusterNodes.of(this.client).nodeFor(key) ?? this.client;
   }
 
+  /**
+   * The breaker scope of a call on `key`: on a cluster, the master that serves
+   * its slot, so that a dead master opens the breaker for its own slots only.
+   */
+  private scopeFor(key: string): string {
+    return isCluster(this.client) ? (ClusterNodes.of(this.client).addressFor(key) ?? '') : '';
+  }
+
   /** A connection that is not ready and not known to be down is waited for, within the same deadline. */
-  private async runWhenReady<T>(operation: string, fallback: T, call: () => Promise<T>, key: string): Promise<T> {
+  private async runWhenReady<T>(
+    operation: string,
+    fallback: T,
+    call: () => Promise<T>,
+    key: string,
+    scope: string,
+  ): Promise<T> {
     const started = performance.now();
     const left = () => this.options.deadlineMs - (performance.now() - started);
     // a cluster first, then the node serving the key
     for (let connection = this.connectionFor(key); connection.status !== 'ready';) {
       const readiness = ConnectionReadiness.of(connection);
       // a connection that is down says so itself: no breaker, no failure to count
-      if (readiness.state === 'down' || this.options.breaker?.state === 'open') {
+      if (readiness.state === 'down' || this.options.breaker?.stateOf(scope) === 'open') {
         return this.fallBack(operation, fallback, `connection is ${connection.status}`);
       }
       if (!(await readiness.whenReady(left(), true)) || left() <= 0) {
@@ -84,24 +101,32 @@ export class SafeRedis {
       }
       connection = this.connectionFor(key);
     }
-    return this.runBounded(operation, fallback, call, left());
+    return this.runBounded(operation, fallback, call, left(), scope);
   }
 
-  private async runBounded<T>(operation: string, fallback: T, call: () => Promise<T>, ms: number): Promise<T> {
+  private async runBounded<T>(
+    operation: string,
+    fallback: T,
+    call: () => Promise<T>,
+    ms: number,
+    scope: string,
+  ): Promise<T> {
     const bounded = () => withDeadline(call(), ms);
     try {
-      return await (this.options.breaker ? this.options.breaker.run(bounded) : bounded());
+      return await (this.options.breaker ? this.options.breaker.run(bounded, scope) : bounded());
     } catch (error) {
       return this.fallBack(operation, fallback, error instanceof Error ? error.message : String(error));
     }
   }
 
   connectionState(): ConnectionState {
-    return {
+    const state: ConnectionState = {
       connection: this.options.connection,
       status: this.client.status,
       breaker: this.options.breaker?.state ?? 'none',
     };
+    if (isCluster(this.client) && this.options.breaker) state.masters = this.options.breaker.scopes();
+    return state;
   }
 
   private fallBack<T>(operation: string, fallback: T, reason: string): T {

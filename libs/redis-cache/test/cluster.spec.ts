@@ -12,6 +12,12 @@ import { bucketBudget, bucketPrefix, conversationBucket, conversationKeys, embed
 import { RedisCluster } from '../../../test/support/redis-cluster';
 import type { RedisServer } from '../../../test/support/redis-server';
 import { waitUntilReady } from './topology';
+import { OpossumConnectionBreaker } from '../src/circuit-breaker';
+import type { CacheConnections } from '../src/cache-connections';
+import type { ConnectionBreakers } from '../src/connection-breakers';
+import { CIRCUIT_BREAKER_DEFAULTS, DEFAULT_DEADLINE_MS } from '../src/defaults';
+import { RedisCacheHealthIndicator } from '../src/health/redis-cache.health';
+import { until } from '../../../test/support/until';
 import { embeddingStats } from '../../../test/support/cache-stats';
 
 const run = promisify(execFile);
@@ -187,4 +193,101 @@ describe('a master killed on a three-master cluster', () => {
     expect(await embeddings.getCachedEmbedding(lost, 'after')).toEqual([4]);
     expect(await embeddings.getCachedEmbedding(lost, 'hello')).toBeNull();
   }, 20_000);
+});
+
+describe('a dead master takes only its own slots', () => {
+  const READERS = 16;
+  const RUN_MS = 3000;
+  const USERS = 30;
+  /** A read that reaches no server still has the event loop of a loaded test machine to wait for. */
+  const SLACK_MS = 40;
+
+  it('16 readers for 3 s: ≥ 99% of reads on the live masters hit, the dead one’s fall back within the deadline, and hit again within 2 s of its return', async () => {
+    const client = await connect();
+    const breaker = new OpossumConnectionBreaker('local', { ...CIRCUIT_BREAKER_DEFAULTS });
+    breaker.follow(client);
+    const embeddings = new EmbeddingCacheService(client, {}, { breaker, logger: { warn: () => undefined } });
+    const health = new RedisCacheHealthIndicator(
+      { get: () => client } as unknown as CacheConnections,
+      { get: () => breaker } as unknown as ConnectionBreakers,
+      { deadlineMs: DEFAULT_DEADLINE_MS } as never,
+    );
+    const users = Array.from({ length: USERS }, (_, i) => `spread-${i}`);
+    for (const [i, userId] of users.entries()) expect(await embeddings.cacheEmbedding(userId, 'hello', [i])).toBe(true);
+    const [doomed] = cluster.masters;
+    const doomedAddress = `127.0.0.1:${doomed.port}`;
+    const onDoomed = new Set<string>();
+    for (const userId of users)
+      if ((await cluster.masterOf(embeddingKeys(userId).vectors)) === doomed) onDoomed.add(userId);
+    expect(onDoomed.size).toBeGreaterThan(0);
+    expect(onDoomed.size).toBeLessThan(USERS);
+
+    const gone = new Promise((resolve) => client.once('-node', resolve));
+    await doomed.kill();
+    await gone;
+
+    const live = { reads: 0, hits: 0 };
+    const dead = { reads: 0, fallbacks: 0, slowestMs: 0 };
+    const end = performance.now() + RUN_MS;
+    const reader = async (r: number) => {
+      for (let i = r; performance.now() < end; i += READERS) {
+        const index = i % USERS;
+        const userId = users[index];
+        const started = performance.now();
+        const vector = await embeddings.getCachedEmbedding(userId, 'hello');
+        const ms = performance.now() - started;
+        if (onDoomed.has(userId)) {
+          dead.reads++;
+          if (vector === null) dead.fallbacks++;
+          dead.slowestMs = Math.max(dead.slowestMs, ms);
+        } else {
+          live.reads++;
+          if (vector !== null && vector[0] === index && vector.length === 1) live.hits++;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: READERS }, (_, r) => reader(r)));
+
+    expect(live.reads).toBeGreaterThan(READERS * 10);
+    expect(live.hits).toBeGreaterThanOrEqual(live.reads * 0.99);
+    expect(dead.fallbacks).toBe(dead.reads);
+    expect(dead.slowestMs).toBeLessThanOrEqual(DEFAULT_DEADLINE_MS + SLACK_MS);
+    expect(breaker.stateOf(doomedAddress)).not.toBe('closed');
+    expect(breaker.state).toBe('closed');
+    const down = (await health.isHealthy('local'))['redis-local'] as {
+      status: string;
+      masters: Record<string, { status: string }>;
+    };
+    expect(down.status).toBe('up');
+    expect(
+      Object.fromEntries(Object.entries(down.masters).map(([address, master]) => [address, master.status])),
+    ).toEqual(
+      Object.fromEntries(
+        cluster.masters.map((master) => [`127.0.0.1:${master.port}`, master === doomed ? 'down' : 'up']),
+      ),
+    );
+
+    // back with its cluster identity (nodes.conf survives) and no data. Redis itself keeps a master that rejoins
+    // refusing commands (CLUSTERDOWN) for its rejoin delay, the node timeout (2 s here): recovery counts from
+    // when the master says its cluster is ok, and then a write and a read of its keys work again
+    await doomed.restart();
+    const rejoinMs = await until(async () => {
+      const { stdout } = await run('redis-cli', ['-p', String(doomed.port), 'cluster', 'info']);
+      return stdout.includes('cluster_state:ok');
+    }, 10_000);
+    const lost = [...onDoomed][0];
+    const recoveryMs = await until(
+      async () =>
+        (await embeddings.cacheEmbedding(lost, 'after', [7])) &&
+        JSON.stringify(await embeddings.getCachedEmbedding(lost, 'after')) === '[7]',
+      5000,
+    );
+    expect(recoveryMs).toBeLessThanOrEqual(2000);
+    const up = (await health.isHealthy('local'))['redis-local'] as unknown as {
+      masters: Record<string, { status: string }>;
+    };
+    expect(Object.values(up.masters).map((master) => master.status)).toEqual(['up', 'up', 'up']);
+    breaker.shutdown();
+  }, 30_000);
 });

@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
 import { CacheConnections } from '../cache-connections';
+import { ClusterNodes } from '../cluster-nodes';
+import type { ConnectionBreaker } from '../connection-breaker';
 import { ConnectionBreakers } from '../connection-breakers';
 import { withDeadline } from '../deadline';
+import { isCluster } from '../is-cluster';
 import { clientSecrets, maskSecrets } from '../mask-secrets';
 import { REDIS_CACHE_OPTIONS, type RedisCacheConnection } from '../redis-cache.constants';
 import type { ResolvedRedisCacheOptions } from '../redis-cache-options.interface';
@@ -22,12 +26,24 @@ function indicator(key: string) {
   };
 }
 
+/** One master of a cluster, as the health check found it. */
+interface MasterHealth {
+  status: 'up' | 'down';
+  breaker: string;
+  latencyMs?: number;
+  message?: string;
+}
+
 /**
  * Terminus checks for the cache's two connections. Down when the connection is
  * not ready, its circuit breaker is open, or a PING does not answer within the
  * deadline. The PING goes through the breaker, so a readiness probe may be the
  * half-open probe that closes it. Never throws, so Terminus answers 503 rather
  * than 500, and never shows the connection's password.
+ *
+ * On a Redis Cluster, every master is PINGed through its own breaker and
+ * reported under `masters` (`host:port`). A dead master takes only its own
+ * slots out of the cache, so the connection is down only when no master answers.
  */
 @Injectable()
 export class RedisCacheHealthIndicator {
@@ -42,14 +58,39 @@ export class RedisCacheHealthIndicator {
     const client = this.connections.get(connection);
     const breaker = this.breakers.get(connection);
     if (client.status !== 'ready') return check.down({ state: client.status, breaker: breaker.state });
+    if (isCluster(client)) {
+      const nodes = ClusterNodes.of(client);
+      const masters: Record<string, MasterHealth> = {};
+      for (const address of nodes.masters().sort()) {
+        masters[address] = await this.ping(client, nodes.node(address), breaker, address);
+      }
+      const up = Object.values(masters).some((master) => master.status === 'up');
+      const data = { state: client.status, breaker: breaker.state, masters };
+      return up ? check.up(data) : check.down(data);
+    }
+    const { status, ...data } = await this.ping(client, client, breaker, '');
+    return status === 'up'
+      ? check.up({ state: client.status, ...data })
+      : check.down({ state: client.status, ...data });
+  }
+
+  private async ping(
+    client: Redis | Cluster,
+    node: Redis | undefined,
+    breaker: ConnectionBreaker,
+    scope: string,
+  ): Promise<MasterHealth> {
+    if (!node || node.status !== 'ready') {
+      return { status: 'down', breaker: breaker.stateOf(scope), message: `connection is ${node?.status ?? 'closed'}` };
+    }
     const started = performance.now();
     try {
-      await breaker.run(() => withDeadline(client.ping(), this.options.deadlineMs));
+      await breaker.run(() => withDeadline(node.ping(), this.options.deadlineMs), scope);
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      return check.up({ state: client.status, breaker: breaker.state, latencyMs });
+      return { status: 'up', breaker: breaker.stateOf(scope), latencyMs };
     } catch (error) {
       const message = maskSecrets(error instanceof Error ? error.message : String(error), clientSecrets(client));
-      return check.down({ state: client.status, breaker: breaker.state, message });
+      return { status: 'down', breaker: breaker.stateOf(scope), message };
     }
   }
 }
