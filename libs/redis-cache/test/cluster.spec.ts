@@ -272,7 +272,7 @@ describe('a dead master takes only its own slots', () => {
     // refusing commands (CLUSTERDOWN) for its rejoin delay, the node timeout (2 s here): recovery counts from
     // when the master says its cluster is ok, and then a write and a read of its keys work again
     await doomed.restart();
-    const rejoinMs = await until(async () => {
+    await until(async () => {
       const { stdout } = await run('redis-cli', ['-p', String(doomed.port), 'cluster', 'info']);
       return stdout.includes('cluster_state:ok');
     }, 10_000);
