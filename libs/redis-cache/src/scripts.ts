@@ -30,12 +30,26 @@ export interface ScriptSource {
   readonly lua: string;
 }
 
+/**
+ * Every script declares itself (Redis 7 function flags): with no flags, Redis
+ * refuses a script that may write as a whole, at its start, when it is over
+ * `maxmemory` under `noeviction`, instead of letting it write until its first
+ * refused command. The clears may run anyway (`allow-oom`): they only free
+ * memory, and the settling after an outage must be able to remove stale copies.
+ */
+function shebang(name: ScriptName): string {
+  return name.endsWith('Clear') ? '#!lua flags=allow-oom' : '#!lua';
+}
+
 function assemble(files: readonly string[]): string {
   return files.map((file) => readFileSync(join(__dirname, 'scripts', file), 'utf8')).join('\n');
 }
 
 export const SCRIPTS: Readonly<Record<ScriptName, ScriptSource>> = Object.fromEntries(
-  Object.entries(DEFINITIONS).map(([name, { keys, files }]) => [name, { numberOfKeys: keys, lua: assemble(files) }]),
+  Object.entries(DEFINITIONS).map(([name, { keys, files }]) => [
+    name,
+    { numberOfKeys: keys, lua: `${shebang(name as ScriptName)}\n${assemble(files)}` },
+  ]),
 ) as Record<ScriptName, ScriptSource>;
 
 const COMMAND_PREFIX = 'wbotCache_';
