@@ -1,4 +1,10 @@
-import { BYTES_PER_ELEMENT, decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
+import {
+  BYTES_PER_ELEMENT,
+  decodeToArray,
+  decodeToFloat32Array,
+  encodeVector,
+  swapToLittleEndian,
+} from './vector-codec';
 
 /** The same bytes starting at an odd offset of a larger ArrayBuffer, as ioredis may hand them back. */
 function unaligned(bytes: Buffer): Buffer {
@@ -81,5 +87,20 @@ describe('vector codec', () => {
   ] as const)('decodes bytes that cannot be a vector (%s) as null', (_case, bytes, precision) => {
     expect(decodeToArray(bytes, precision)).toBeNull();
     expect(decodeToFloat32Array(bytes, precision)).toBeNull();
+  });
+});
+
+describe('little-endian on every host', () => {
+  it('stores IEEE 754 elements little-endian: 1.0 as float32 is 00 00 80 3f', () => {
+    expect([...encodeVector([1], 'float32')]).toEqual([0x00, 0x00, 0x80, 0x3f]);
+    expect([...encodeVector([1], 'float64')]).toEqual([0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
+  });
+
+  it('on a big-endian host, swaps each element’s bytes to little-endian, and back', () => {
+    const bigEndianOne = Buffer.from([0x3f, 0x80, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00]); // 1.0, 2.0 as a BE host holds them
+    expect([...swapToLittleEndian(Buffer.from(bigEndianOne), 4, false)]).toEqual([0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]);
+    expect([...swapToLittleEndian(Buffer.from(bigEndianOne), 4, true)]).toEqual([...bigEndianOne]);
+    const float64 = Buffer.from([0x3f, 0xf0, 0, 0, 0, 0, 0, 0]);
+    expect([...swapToLittleEndian(float64, 8, false)]).toEqual([0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
   });
 });

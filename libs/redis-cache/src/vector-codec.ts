@@ -2,9 +2,24 @@ import type { Precision } from './keys';
 
 export const BYTES_PER_ELEMENT: Record<Precision, number> = { float32: 4, float64: 8 };
 
+/** Whether typed arrays on this host are little-endian (every platform Node ships for but s390x). */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Stored vectors are little-endian on every host, so that a reader in another
+ * language or on another machine decodes them the same. Typed arrays use the
+ * host's byte order: on a big-endian host, the bytes of each element are swapped
+ * (in place: the callers pass a buffer of their own). The same swap turns stored
+ * bytes into the host's order.
+ */
+export function swapToLittleEndian(bytes: Buffer, size: number, hostIsLittleEndian = HOST_IS_LITTLE_ENDIAN): Buffer {
+  if (hostIsLittleEndian) return bytes;
+  return size === 4 ? bytes.swap32() : bytes.swap64();
+}
+
 export function encodeVector(vector: ArrayLike<number>, precision: Precision): Buffer {
   const typed = precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
-  return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+  return swapToLittleEndian(Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength), typed.BYTES_PER_ELEMENT);
 }
 
 /**
@@ -17,7 +32,11 @@ export function encodeVector(vector: ArrayLike<number>, precision: Precision): B
 function view(bytes: Buffer, precision: Precision): Float32Array | Float64Array | null {
   const size = BYTES_PER_ELEMENT[precision];
   if (bytes.length === 0 || bytes.length % size !== 0) return null;
-  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
+  // a copy is made at offset 0 of its own memory, so it is aligned (and may be swapped in place)
+  const aligned =
+    HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % size === 0
+      ? bytes
+      : swapToLittleEndian(Buffer.from(new Uint8Array(bytes).buffer), size);
   const length = bytes.length / size;
   return precision === 'float32'
     ? new Float32Array(aligned.buffer, aligned.byteOffset, length)
