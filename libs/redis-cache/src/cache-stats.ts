@@ -1,4 +1,11 @@
-/** Counters a cache keeps since it was created; read them with `stats()`. */
+/**
+ * Counters a cache keeps since it was created; read them with `stats()`.
+ *
+ * `fallbacks` counts what callers got; the other counters count what Redis did,
+ * from the scripts' replies. A write whose reply comes after its deadline gave
+ * its caller `false` (a fallback) and, having run, still counts as a write, with
+ * the evictions it reports: both are true, so writes + fallbacks may exceed calls.
+ */
 export interface EmbeddingCacheStats {
   /** Vectors served from the cache. */
   hits: number;
