@@ -104,6 +104,7 @@ describe('GET /metrics', () => {
       .send({ texts: ['a'] })
       .expect(200);
     await http.post('/users/u/embeddings/lookup').send({ text: 'zz' }).expect(404);
+    await http.delete(`/conversations/${id}`).expect(204);
 
     const samples = await scrape();
     const operations = (connection: string, operation: string, outcome: string) =>
@@ -115,6 +116,9 @@ describe('GET /metrics', () => {
     expect(operations('shared', 'getOrLoadMessages', 'miss')).toBe(1);
     expect(operations('shared', 'getOrLoadMessages', 'error')).toBe(1);
     expect(operations('shared', 'appendMessages', 'stored')).toBe(1);
+    // a clear has its own outcome, and counts as a clear, not an eviction
+    expect(operations('shared', 'clearConversation', 'cleared')).toBe(1);
+    expect(operations('shared', 'clearConversation', 'stored')).toBeUndefined();
     expect(operations('local', 'getOrComputeEmbeddings', 'miss')).toBe(1);
     expect(operations('local', 'getOrComputeEmbeddings', 'hit')).toBe(1);
     expect(operations('local', 'getCachedEmbedding', 'miss')).toBe(1);
@@ -128,6 +132,8 @@ describe('GET /metrics', () => {
     expect(event('shared', 'fills')).toBe(1);
     expect(event('shared', 'appends')).toBe(1);
     expect(event('shared', 'fallbacks')).toBe(0);
+    expect(event('shared', 'clears')).toBe(1);
+    expect(event('shared', 'evictions')).toBe(0);
     expect(event('local', 'hits')).toBe(1);
     expect(event('local', 'misses')).toBe(2);
     expect(event('local', 'writes')).toBe(1);

@@ -14,6 +14,7 @@ export interface MessagesRead {
 }
 
 const stored = (done: boolean) => (done ? 'stored' : 'not_stored');
+const cleared = (done: boolean) => (done ? 'cleared' : 'not_cleared');
 
 function notFound(conversationId: string): NotFoundException {
   return new NotFoundException(`Conversation ${conversationId} not found`);
@@ -83,7 +84,7 @@ export class ConversationsService {
       'shared',
       'clearConversation',
       () => this.cache.clearConversation(conversationId),
-      stored,
+      cleared,
     );
     if (!deleted) throw notFound(conversationId);
   }

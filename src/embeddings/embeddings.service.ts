@@ -9,6 +9,7 @@ export interface EmbedResult {
 }
 
 const stored = (done: boolean) => (done ? 'stored' : 'not_stored');
+const cleared = (done: boolean) => (done ? 'cleared' : 'not_cleared');
 
 /** Per-user embeddings through the cache, with the EmbeddingProvider behind it. */
 @Injectable()
@@ -62,6 +63,6 @@ export class EmbeddingsService {
   }
 
   clear(userId: string): Promise<boolean> {
-    return this.metrics.trackCache('local', 'clearUser', () => this.cache.clearUser(userId), stored);
+    return this.metrics.trackCache('local', 'clearUser', () => this.cache.clearUser(userId), cleared);
   }
 }

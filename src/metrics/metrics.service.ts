@@ -40,7 +40,7 @@ export class MetricsService {
     name: 'wbot_cache_operations_total',
     help:
       'Cache calls by operation and outcome: hit or miss for reads (a Redis failure reads as a miss), ' +
-      'stored or not_stored for writes, error when the loader or the embedder failed.',
+      'stored or not_stored for writes, cleared or not_cleared for clears, error when the loader or the embedder failed.',
     labelNames: ['connection', 'operation', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -53,7 +53,7 @@ export class MetricsService {
     ];
     new Counter({
       name: 'wbot_cache_events_total',
-      help: "The library's own counters (stats()) per connection: hits, misses, writes, appends, fills, fills_refused, evictions, fallbacks.",
+      help: "The library's own counters (stats()) per connection: hits, misses, writes, appends, fills, fills_refused, evictions, dropped, clears, fallbacks, read_only_hits.",
       labelNames: ['connection', 'event'] as const,
       registers: [this.registry],
       collect() {
