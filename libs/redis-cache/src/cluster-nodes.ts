@@ -30,12 +30,6 @@ export class ClusterNodes {
     return nodes;
   }
 
-  /** The master connection serving `key`'s slot, or undefined while the slot map names none. */
-  nodeFor(key: string): Redis | undefined {
-    const address = this.addressFor(key);
-    return address === undefined ? undefined : this.byAddress.get(address);
-  }
-
   /** `host:port` of the master that serves `key`'s slot, even while it has no connection; undefined if none. */
   addressFor(key: string): string | undefined {
     return this.cluster.slots[calculateSlot(key)]?.[0];

@@ -7,6 +7,12 @@ import { isCluster } from './is-cluster';
 import { withDeadline } from './deadline';
 import { clientSecrets, maskSecrets } from './mask-secrets';
 
+/** The connection a call goes through, and the breaker scope it counts in. */
+interface Route {
+  readonly connection: Redis | Cluster;
+  readonly scope: string;
+}
+
 export interface SafeRedisOptions {
   /** Names the connection in log lines. */
   readonly connection: string;
@@ -31,7 +37,8 @@ export interface SafeRedisOptions {
 export class SafeRedis {
   private readonly warning: ThrottledWarning;
   private readonly secrets: readonly string[];
-  private readonly readiness: ConnectionReadiness;
+  /** The route of every call on a single node or Sentinel connection. */
+  private readonly direct: Route;
 
   constructor(
     readonly client: Redis | Cluster,
@@ -39,7 +46,9 @@ export class SafeRedis {
   ) {
     this.warning = new ThrottledWarning(options.logger);
     this.secrets = clientSecrets(client);
-    this.readiness = ConnectionReadiness.of(client);
+    // followed from now on, so that a failed connect attempt shows before the first call
+    ConnectionReadiness.of(client);
+    this.direct = { connection: client, scope: '' };
   }
 
   /**
@@ -48,12 +57,11 @@ export class SafeRedis {
    * holds up its own keys and no others.
    */
   run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string): Promise<T> {
-    const connection = this.connectionFor(key);
-    const scope = this.scopeFor(key);
-    if (connection.status === 'ready') {
-      return this.runBounded(operation, fallback, call, this.options.deadlineMs, scope);
+    const route = this.route(key);
+    if (route.connection.status === 'ready') {
+      return this.runBounded(operation, fallback, call, this.options.deadlineMs, route.scope);
     }
-    return this.runWhenReady(operation, fallback, call, key, scope);
+    return this.runWhenReady(operation, fallback, call, key, route);
   }
 
   /** Resolves true once the connection is ready (for a cluster, with all its masters), false after `timeoutMs`. */
@@ -62,21 +70,17 @@ export class SafeRedis {
   }
 
   /**
-   * The connection a call on `key` goes through: the client, or on a ready
-   * cluster the node that serves the key (the cluster itself while its slot
-   * map names none).
+   * Where a call on `key` goes: the client, or on a ready cluster the node that
+   * serves the key's slot (the cluster itself while its slot map names none or
+   * has no connection to it); and its breaker scope, the `host:port` of that
+   * slot's master, so that a dead master opens the breaker for its own slots only.
    */
-  private connectionFor(key: string): Redis | Cluster {
-    if (!isCluster(this.client) || this.client.status !== 'ready') return this.client;
-    return ClusterNodes.of(this.client).nodeFor(key) ?? this.client;
-  }
-
-  /**
-   * The breaker scope of a call on `key`: on a cluster, the master that serves
-   * its slot, so that a dead master opens the breaker for its own slots only.
-   */
-  private scopeFor(key: string): string {
-    return isCluster(this.client) ? (ClusterNodes.of(this.client).addressFor(key) ?? '') : '';
+  private route(key: string): Route {
+    if (!isCluster(this.client)) return this.direct;
+    const nodes = ClusterNodes.of(this.client);
+    const scope = nodes.addressFor(key) ?? '';
+    const node = this.client.status === 'ready' && scope !== '' ? nodes.node(scope) : undefined;
+    return { connection: node ?? this.client, scope };
   }
 
   /** A connection that is not ready and not known to be down is waited for, within the same deadline. */
@@ -85,12 +89,14 @@ export class SafeRedis {
     fallback: T,
     call: () => Promise<T>,
     key: string,
-    scope: string,
+    first: Route,
   ): Promise<T> {
     const started = performance.now();
     const left = () => this.options.deadlineMs - (performance.now() - started);
     // a cluster first, then the node serving the key
-    for (let connection = this.connectionFor(key); connection.status !== 'ready';) {
+    let route = first;
+    while (route.connection.status !== 'ready') {
+      const { connection, scope } = route;
       const readiness = ConnectionReadiness.of(connection);
       // a connection that is down says so itself: no breaker, no failure to count
       if (readiness.state === 'down' || this.options.breaker?.stateOf(scope) === 'open') {
@@ -99,9 +105,10 @@ export class SafeRedis {
       if (!(await readiness.whenReady(left(), true)) || left() <= 0) {
         return this.fallBack(operation, fallback, `connection is ${connection.status} (not ready in time)`);
       }
-      connection = this.connectionFor(key);
+      // once the cluster is ready, its slot map names the node and the master
+      route = this.route(key);
     }
-    return this.runBounded(operation, fallback, call, left(), scope);
+    return this.runBounded(operation, fallback, call, left(), route.scope);
   }
 
   private async runBounded<T>(
