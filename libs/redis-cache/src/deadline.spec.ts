@@ -1,4 +1,4 @@
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError, resolvedWithin, withDeadline } from './deadline';
 
 describe('withDeadline', () => {
   it('settles like the work when it settles first', async () => {
@@ -58,5 +58,14 @@ describe('withDeadline after the event loop was blocked past the deadline', () =
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('resolvedWithin', () => {
+  it('gives what the work resolves to in time, undefined once the bound has passed, and rejects as the work does', async () => {
+    await expect(resolvedWithin(Promise.resolve([1]), 1000)).resolves.toEqual([1]);
+    await expect(resolvedWithin(new Promise(() => undefined), 10)).resolves.toBeUndefined();
+    await expect(resolvedWithin(new Promise(() => undefined), -5)).resolves.toBeUndefined();
+    await expect(resolvedWithin(Promise.reject(new Error('loader failed')), 1000)).rejects.toThrow('loader failed');
   });
 });

@@ -26,3 +26,20 @@ export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> 
     clearImmediate(afterPoll);
   }
 }
+
+/**
+ * What `work` resolves to if it does within `ms`, or undefined once `ms` have
+ * passed (at once if `ms` ≤ 0); rejects if `work` rejects first. For joining
+ * work another call started, for no longer than a bound from its start.
+ */
+export async function resolvedWithin<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

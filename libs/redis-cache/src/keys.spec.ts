@@ -1,5 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { embeddingField, embeddingFieldHasher, embeddingKeys, userTag } from './keys';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONVERSATION_HEADER, embeddingField, embeddingFieldHasher, embeddingKeys, userTag } from './keys';
 
 /** The documented field input, built by hand: each of [namespace, precision, text] as u32be length + UTF-16LE. */
 function fieldInput(...parts: string[]): Buffer {
@@ -94,5 +96,13 @@ describe('embeddingFieldHasher', () => {
         : createHash('sha256').update(input).digest('base64url');
       expect(field(text)).toBe(expected);
     }
+  });
+});
+
+describe('CONVERSATION_HEADER', () => {
+  it('is the header the Lua scripts write and check', () => {
+    const budget = readFileSync(join(__dirname, 'scripts', 'lib', 'message-budget.lua'), 'utf8');
+    expect(CONVERSATION_HEADER).toBe('wbot:conversation:v1');
+    expect(budget).toContain(`local HEADER = '${CONVERSATION_HEADER}'`);
   });
 });

@@ -10,6 +10,13 @@ import * as crypto from 'node:crypto';
  */
 const ROOT = 'wbot';
 
+/**
+ * The first element of every cached conversation's list (docs/key-schema.md).
+ * The Lua scripts declare it too, since other languages load them as they are;
+ * keys.spec.ts checks that the two agree.
+ */
+export const CONVERSATION_HEADER = `${ROOT}:conversation:v1`;
+
 export type Precision = 'float32' | 'float64';
 
 export interface EmbeddingKeys {

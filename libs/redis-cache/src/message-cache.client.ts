@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { MessageCacheStats } from './cache-stats';
 import type { ConnectionState } from './connection-breaker';
+import { resolvedWithin } from './deadline';
 import { ConnectionReadiness } from './connection-readiness';
 import { DEFAULT_READY_TIMEOUT_MS, MAX_UNSETTLED_CONVERSATIONS, SETTLE_BATCH_SIZE, SETTLE_RETRY_MS } from './defaults';
 import { RedisCacheInputError } from './errors';
 import { assertArray, assertConversationId, assertFunction, assertJsonObject, assertOptions } from './input';
-import { bucketBudget, conversationBucket, conversationKeys, type ConversationKeys } from './keys';
+import { CONVERSATION_HEADER, bucketBudget, conversationBucket, conversationKeys, type ConversationKeys } from './keys';
 import { isOutOfMemory } from './out-of-memory';
 import type { CacheRuntimeOptions, MessageCacheOptions, ResolvedMessageOptions } from './redis-cache-options.interface';
 import { resolveDeadline, resolveMessageOptions } from './resolve-options';
@@ -33,8 +34,6 @@ const LEASE_LOST = -3;
 type WriteReply = [status: number, evicted: number, dropped: number];
 type ReadReply = [hit: 1, messages: string[], evicted: number, dropped: number] | [0, string, number, number];
 
-const HEADER = 'wbot:conversation:v1';
-
 /**
  * One read of a conversation: its messages on a hit; on a miss, the token of the
  * fill lease held after the read. Both undefined when Redis failed.
@@ -49,6 +48,15 @@ interface Flight {
   readonly holder: Promise<string | undefined>;
   readonly messages: Promise<CachedMessage[]>;
   readonly startedAt: number;
+}
+
+/** A conversation's keys and the arguments every message script starts with, in its bucket. */
+interface Located {
+  readonly k: ConversationKeys;
+  readonly ttlMs: number;
+  readonly budget: number;
+  readonly keys: string[];
+  readonly prefixes: string[];
 }
 
 /** Messages laid out for a script (count, ids, then JSON texts), and whether they fit the per-call limits. */
@@ -180,7 +188,7 @@ export class MessageCacheClient {
       // this process would have ended the flight, and one from elsewhere deletes the lease
       if (own.holder === holder) {
         const joined = await this.within(current, conversationId);
-        if (joined) return joined.messages;
+        if (joined) return joined;
       }
     }
     return this.fly(conversationId, loader, token, read).messages;
@@ -245,18 +253,11 @@ export class MessageCacheClient {
   }
 
   /** The flight's messages, if they come before `loadTimeoutMs` from its start; undefined if not. */
-  private async within(flight: Flight, conversationId: string): Promise<{ messages: CachedMessage[] } | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.options.loadTimeoutMs - (performance.now() - flight.startedAt));
-    });
-    try {
-      const landed = await Promise.race([flight.messages.then((messages) => ({ messages })), late]);
-      if (!landed && this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
-      return landed;
-    } finally {
-      clearTimeout(timer);
-    }
+  private async within(flight: Flight, conversationId: string): Promise<CachedMessage[] | undefined> {
+    const left = this.options.loadTimeoutMs - (performance.now() - flight.startedAt);
+    const landed = await resolvedWithin(flight.messages, left);
+    if (!landed && this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
+    return landed;
   }
 
   /** Starts a load that later calls in this process may join, and registers it until it settles. */
@@ -323,7 +324,7 @@ export class MessageCacheClient {
    */
   private async readOnly(k: ConversationKeys, last: number): Promise<ReadResult> {
     const list = await this.redis.client.lrange(k.messages, 0, -1);
-    if (list[0] !== HEADER) return { messages: null, holder: '' };
+    if (list[0] !== CONVERSATION_HEADER) return { messages: null, holder: '' };
     const items = last > 0 ? list.slice(Math.max(1, list.length - last)) : list.slice(1);
     return { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] };
   }
@@ -348,29 +349,36 @@ export class MessageCacheClient {
     conversationId: string,
     extra: ScriptArgument[],
   ): Promise<WriteReply | null> {
-    const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
+    const located = this.locate(conversationId);
     return this.redis.run(
       operation,
       null,
-      async () => {
-        const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
-        const reply = (await runScript(this.redis.client, script, keys, args)) as WriteReply;
-        this.count(reply[1], reply[2]);
-        return reply;
-      },
-      k.messages,
+      () => this.runWriteScript(script, conversationId, located, extra),
+      located.k.messages,
     );
   }
 
   /** The settling's clear of a batch of one bucket's conversations (or all of them); rejects on a failure. */
   private async clearBatch(bucket: number, conversationIds: readonly string[] | 'all'): Promise<number> {
     const [first = '', ...others] = conversationIds === 'all' ? [] : conversationIds;
-    const { ttlMs, budget, keys, prefixes, k } = this.locate(first, bucket);
+    const located = this.locate(first, bucket);
     const scope = conversationIds === 'all' ? 'all' : 'listed';
-    const args = [first, ttlMs, budget, ...prefixes, k.leasePrefix, scope, ...others];
-    const reply = (await runScript(this.redis.client, 'messageClear', keys, args)) as WriteReply;
+    const extra = [located.k.leasePrefix, scope, ...others];
+    const [cleared] = await this.runWriteScript('messageClear', first, located, extra);
+    return cleared;
+  }
+
+  /** Runs a write script on a located conversation and counts what it did to the others; rejects on a failure. */
+  private async runWriteScript(
+    script: ScriptName,
+    conversationId: string,
+    { ttlMs, budget, keys, prefixes }: Located,
+    extra: ScriptArgument[],
+  ): Promise<WriteReply> {
+    const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
+    const reply = (await runScript(this.redis.client, script, keys, args)) as WriteReply;
     this.count(reply[1], reply[2]);
-    return reply[0];
+    return reply;
   }
 
   private count(evicted: number, dropped: number): void {
@@ -379,7 +387,7 @@ export class MessageCacheClient {
   }
 
   /** The keys and script arguments of a conversation, in its bucket (or in `bucket`, for a batch). */
-  private locate(conversationId: string, bucket = conversationBucket(conversationId, this.options.buckets)) {
+  private locate(conversationId: string, bucket = conversationBucket(conversationId, this.options.buckets)): Located {
     const { buckets, maxCachedMessages, ttlSeconds } = this.options;
     const k = conversationKeys(conversationId, bucket);
     return {

@@ -233,18 +233,7 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
       expect(await cache.getOrLoadMessages('c1', loader)).toEqual(messages(4));
       expect(loader).toHaveBeenCalledTimes(1);
       expect(await redis.exists(keysOf('c1').lease)).toBe(0);
-      expect(cache.stats()).toEqual({
-        hits: 1,
-        misses: 1,
-        appends: 0,
-        fills: 1,
-        fillsRefused: 0,
-        evictions: 0,
-        dropped: 0,
-        clears: 0,
-        fallbacks: 0,
-        readOnlyHits: 0,
-      });
+      expect(cache.stats()).toEqual(messageStats({ hits: 1, misses: 1, fills: 1 }));
     });
 
     it('refuses a fill loaded before an append: the cache stays empty and the reader still gets its messages', async () => {
@@ -749,18 +738,7 @@ describe('MessageCacheClient when Redis fails', () => {
     expect(loader).toHaveBeenCalledTimes(1);
     // 7 fallbacks: the read, the append, the fill, the clear, and the three loads of c3 sharing one read each;
     // the load of c1, whose append failed, does not try Redis: its cached copy may be stale
-    expect(cache.stats()).toEqual({
-      hits: 0,
-      misses: 0,
-      appends: 0,
-      fills: 1,
-      fillsRefused: 0,
-      evictions: 0,
-      dropped: 0,
-      clears: 0,
-      fallbacks: 7,
-      readOnlyHits: 0,
-    });
+    expect(cache.stats()).toEqual(messageStats({ fills: 1, fallbacks: 7 }));
     expect(warnings).toHaveLength(1);
     // a disconnect while reconnecting leaves an ioredis timer behind; a clean quit does not
     await server.restart();
