@@ -8,7 +8,8 @@ local n = tonumber(ARGV[6])
 reconcile()
 purge_expired()
 redis.call('DEL', lease)
-if not is_cached() then
+local size = cached_size()
+if not size then
   keep_bucket()
   return { -1, evicted, dropped }
 end
@@ -34,7 +35,6 @@ for i = 1, n do
 end
 local k = #fresh
 if k > 0 then
-  local size = tonumber(redis.call('HGET', sizes, conversation))
   if size + k > budget then
     forget(conversation)
     dropped = dropped + 1

@@ -11,7 +11,7 @@ local last = tonumber(ARGV[6])
 local token, lease_ms = ARGV[7], ARGV[8]
 reconcile()
 purge_expired()
-if not is_cached() then
+if not cached_size() then
   keep_bucket()
   if token == '' then return { 0, '', evicted, dropped } end
   local holder = redis.call('GET', lease)

@@ -148,16 +148,17 @@ local function touch()
   keep_bucket()
 end
 
--- Whether the conversation is cached whole. A list that is not a whole
--- conversation is dropped; one outside the bookkeeping (an empty conversation
--- whose bookkeeping was lost with the total at 0) is counted again, and room
--- is made for it, before anything counts on its size.
-local function is_cached()
+-- The number of messages of the conversation if it is cached whole, else nil.
+-- A list that is not a whole conversation is dropped; one outside the
+-- bookkeeping (an empty conversation whose bookkeeping was lost with the total
+-- at 0) is counted again, and room is made for it, before anything counts on
+-- its size.
+local function cached_size()
   local size = whole_size(messages)
   if not size then
     if redis.call('EXISTS', messages) == 1 then dropped = dropped + 1 end
     forget(conversation)
-    return false
+    return nil
   end
   if not redis.call('HGET', sizes, conversation) then
     local total = get_total()
@@ -166,5 +167,5 @@ local function is_cached()
     redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
     make_room(0, conversation)
   end
-  return true
+  return size
 end
