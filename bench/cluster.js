@@ -8,7 +8,12 @@
 const { once } = require('node:events');
 const os = require('node:os');
 const { join } = require('node:path');
-const { EmbeddingCacheService, createCacheClient } = require('../libs/redis-cache/dist');
+const {
+  DEFAULT_DEADLINE_MS,
+  EmbeddingCacheService,
+  FAIL_FAST_REDIS_OPTIONS,
+  createCacheClient,
+} = require('../libs/redis-cache/dist');
 const { embeddingKeys } = require('../libs/redis-cache/dist/keys');
 const { writeSection } = require('./lib/doc-section');
 const { timings } = require('./lib/harness');
@@ -190,8 +195,8 @@ function section(one, three, fallback) {
       'as the load needs, the masters divide the Redis work by the slots they serve.',
     '',
     `Then one of the three masters is killed (SIGKILL, no replica) and ${FALLBACK_MS} ms of sequential reads ` +
-      'alternate between users whose keys it served and users on the two others (default options: 150 ms deadline, ' +
-      '100 ms commandTimeout):',
+      'alternate between users whose keys it served and users on the two others (default options: ' +
+      `${DEFAULT_DEADLINE_MS} ms deadline, ${FAIL_FAST_REDIS_OPTIONS.commandTimeout} ms commandTimeout):`,
     '',
     '| Keys of | Hits | Fallbacks | p50 (ms) | p99 (ms) | max (ms) |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
