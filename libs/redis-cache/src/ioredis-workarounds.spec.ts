@@ -54,3 +54,29 @@ describe('applyIoredisWorkarounds', () => {
     expect(client.socketTimeoutTimer).toBeUndefined();
   });
 });
+
+describe('a socket that errs twice', () => {
+  /** A client whose socket reports its first error to the client once, as ioredis's `stream.once('error')` does. */
+  function clientWithSocket(withWorkarounds: boolean) {
+    const client = Object.assign(new EventEmitter(), { stream: new EventEmitter() });
+    client.on('error', () => undefined); // the app's (or the module's) listener
+    if (withWorkarounds) applyIoredisWorkarounds(client as unknown as Redis, 6);
+    client.stream.once('error', (error: Error) => client.emit('error', error));
+    return client;
+  }
+  const refused = new Error('certificate signature failure');
+  const alert = new Error('tlsv1 alert decode error');
+
+  it('ignores the second error instead of throwing it', () => {
+    const client = clientWithSocket(true);
+    client.stream.emit('error', refused);
+    expect(() => client.stream.emit('error', alert)).not.toThrow();
+    expect(client.stream.listenerCount('error')).toBe(1);
+  });
+
+  it('without the workaround, the second error is thrown (uncaught in a real process)', () => {
+    const client = clientWithSocket(false);
+    client.stream.emit('error', refused);
+    expect(() => client.stream.emit('error', alert)).toThrow(/tlsv1 alert decode error/);
+  });
+});

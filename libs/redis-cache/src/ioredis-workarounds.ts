@@ -6,6 +6,7 @@ export const IOREDIS_MAJOR = Number(ioredisVersion.split('.')[0]);
 
 /** The ioredis internals the workarounds below touch. */
 interface RedisInternals {
+  stream?: NodeJS.EventEmitter;
   socketTimeoutTimer?: NodeJS.Timeout;
   connector?: { failoverDetector?: { isDisconnected: boolean; cleanup(): void } | null };
 }
@@ -33,10 +34,22 @@ interface RedisInternals {
  *   connection closes (cleaning it up unless it already was) prevents both, on
  *   both majors; ioredis starts a new one on the next connect
  *   (redis-cache.module-topologies.spec.ts, sentinel.spec.ts).
+ * - ioredis listens for its socket's errors with `once`, on both majors. A
+ *   socket that errs twice, as a TLS handshake refused at both ends can (the
+ *   client rejects the certificate, the server answers with an alert), throws
+ *   the second error as an uncaught exception, which kills the process. Once a
+ *   socket has erred, the later errors of that socket are ignored: it is closing,
+ *   and the first one already reached the client's `'error'` listeners
+ *   (tls.spec.ts failed so once in a full CI run, on the stack-less OpenSSL error
+ *   of the server's alert, and not in 13 runs alone; ioredis-workarounds.spec.ts).
  */
 export function applyIoredisWorkarounds(client: Redis, major = IOREDIS_MAJOR): void {
   const internals = client as unknown as RedisInternals;
   const clearsItsSocketTimer = major >= 6;
+  client.on('error', () => {
+    const stream = internals.stream;
+    if (stream && !stream.listeners('error').includes(ignoreLaterErrors)) stream.on('error', ignoreLaterErrors);
+  });
   client.on('close', () => {
     if (!clearsItsSocketTimer) {
       clearTimeout(internals.socketTimeoutTimer);
@@ -48,4 +61,9 @@ export function applyIoredisWorkarounds(client: Redis, major = IOREDIS_MAJOR): v
     if (!detector.isDisconnected) detector.cleanup();
     connector.failoverDetector = null;
   });
+}
+
+/** A socket's errors after its first, which ioredis already reported. */
+function ignoreLaterErrors(): void {
+  // the socket is closing; ioredis reconnects on its 'close'
 }
