@@ -35,10 +35,13 @@ module.exports = {
         '^ioredis/package.json$': '<rootDir>/node_modules/ioredis5/package.json',
       },
       testMatch: [
-        '<rootDir>/libs/redis-cache/src/connection-readiness.spec.ts',
-        '<rootDir>/libs/redis-cache/test/{first-call,redis-cache.module,redis-cache.module-topologies,sentinel,embedding-cache,message-cache}.spec.ts',
+        '<rootDir>/libs/redis-cache/src/connections/connection-readiness.spec.ts',
+        '<rootDir>/libs/redis-cache/test/module/{first-call,redis-cache.module,redis-cache.module-topologies}.spec.ts',
+        '<rootDir>/libs/redis-cache/test/connections/sentinel.spec.ts',
+        '<rootDir>/libs/redis-cache/test/embeddings/embedding-cache.spec.ts',
+        '<rootDir>/libs/redis-cache/test/messages/message-cache.spec.ts',
         '<rootDir>/test/faults/client-kill.spec.ts',
-        '<rootDir>/libs/redis-cache/test/*.ioredis5-spec.ts',
+        '<rootDir>/libs/redis-cache/test/**/*.ioredis5-spec.ts',
       ],
     },
     // the examples of docs/ run as printed; Python needs redis-py (npm run test:docs, which CI runs)

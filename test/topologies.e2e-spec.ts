@@ -4,7 +4,7 @@ import { EmbeddingCacheService, MessageCacheService } from '@wbot/redis-cache';
 import type { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { conversationBucket } from '../libs/redis-cache/src/keys';
-import { waitUntilReady } from '../libs/redis-cache/test/topology';
+import { waitUntilReady } from '../libs/redis-cache/test/support/topology';
 import { bootDemo } from './support/demo-app';
 import { useClusterAndSentinel } from './support/cluster-and-sentinel';
 

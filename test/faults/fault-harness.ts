@@ -7,10 +7,10 @@ import { DEFAULT_DEADLINE_MS, EmbeddingCacheService, MessageCacheService, create
 import { inspector, waitUntilReady } from '../support/redis-client';
 import { until } from '../support/until';
 import { RedisServer } from '../support/redis-server';
-import { OpossumConnectionBreaker } from '../../libs/redis-cache/src/circuit-breaker';
-import type { BreakerState } from '../../libs/redis-cache/src/connection-breaker';
-import { ConnectionReadiness, type Readiness } from '../../libs/redis-cache/src/connection-readiness';
-import { CIRCUIT_BREAKER_DEFAULTS } from '../../libs/redis-cache/src/defaults';
+import { OpossumConnectionBreaker } from '../../libs/redis-cache/src/resilience/opossum-breaker';
+import type { BreakerState } from '../../libs/redis-cache/src/resilience/breaker';
+import { ConnectionReadiness, type Readiness } from '../../libs/redis-cache/src/connections/connection-readiness';
+import { CIRCUIT_BREAKER_DEFAULTS } from '../../libs/redis-cache/src/options/defaults';
 import { conversationKeys, embeddingKeys } from '../../libs/redis-cache/src/keys';
 
 /**

@@ -1,6 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { SCRIPTS, type ScriptName } from '../../libs/redis-cache/src/scripts';
+import { EMBEDDING_SCRIPTS } from '../../libs/redis-cache/src/embeddings/embedding-scripts';
+import { MESSAGE_SCRIPTS } from '../../libs/redis-cache/src/messages/message-scripts';
+
+const SCRIPTS = [...Object.values(EMBEDDING_SCRIPTS), ...Object.values(MESSAGE_SCRIPTS)];
+type ScriptName = (typeof SCRIPTS)[number]['name'];
 import { until } from './until';
 
 /** One command the server ran, as MONITOR reported it: from a client (its address), or from a script (`lua`). */
@@ -34,7 +38,7 @@ function asMonitored(text: string): string {
 
 /** Each library script by its SHA-1 (EVALSHA) and by its body as MONITOR shows it (EVAL). */
 const SCRIPT_NAMES = new Map<string, ScriptName>();
-for (const [name, { lua }] of Object.entries(SCRIPTS) as [ScriptName, { lua: string }][]) {
+for (const { name, lua } of SCRIPTS) {
   SCRIPT_NAMES.set(createHash('sha1').update(lua).digest('hex'), name);
   SCRIPT_NAMES.set(asMonitored(lua), name);
 }

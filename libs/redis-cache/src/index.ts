@@ -1,18 +1,22 @@
-export { RedisCacheModule } from './redis-cache.module';
-export { InjectRedisCacheConnection, REDIS_CACHE_OPTIONS, getRedisCacheConnectionToken } from './redis-cache.constants';
-export type { RedisCacheConnection } from './redis-cache.constants';
-export { EmbeddingCacheService } from './embedding-cache.service';
-export type { ComputeEmbeddings, EmbeddingEntry, EmbeddingReadOptions } from './embedding-cache.service';
-export { MessageCacheService } from './message-cache.service';
-export { MessageCacheClient } from './message-cache.client';
-export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './message-cache.client';
+export { RedisCacheModule } from './module/redis-cache.module';
+export {
+  InjectRedisCacheConnection,
+  REDIS_CACHE_OPTIONS,
+  getRedisCacheConnectionToken,
+} from './module/redis-cache.tokens';
+export type { RedisCacheConnection } from './module/redis-cache.tokens';
+export { EmbeddingCacheService } from './embeddings/embedding-cache.service';
+export type { ComputeEmbeddings, EmbeddingEntry, EmbeddingReadOptions } from './embeddings/embedding-cache.service';
+export { MessageCacheService } from './messages/message-cache.service';
+export { MessageCacheClient } from './messages/message-cache.client';
+export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './messages/message-cache.client';
 export { RedisCacheHealthIndicator } from './health/redis-cache.health';
 export type { RedisCacheHealthResult } from './health/redis-cache.health';
 export { RedisCacheInputError, RedisCacheConfigError } from './errors';
-export { createCacheRedis } from './create-cache-redis';
-export { createCacheClient } from './create-cache-client';
-export { closeCacheClient } from './close-cache-client';
-export { parseHostPorts } from './redis-connections';
+export { createCacheRedis } from './connections/create-client';
+export { createCacheClient } from './connections/create-client';
+export { closeCacheClient } from './connections/close-client';
+export { parseHostPorts } from './connections/connection-options';
 export type {
   CacheClientOptions,
   ClusterConnectionOptions,
@@ -20,9 +24,9 @@ export type {
   HostPort,
   SentinelConnectionOptions,
   StandaloneConnectionOptions,
-} from './redis-connections';
-export { bucketPlacements, describeBucketSpread } from './bucket-spread';
-export type { BucketPlacement } from './bucket-spread';
+} from './connections/connection-options';
+export { bucketPlacements, describeBucketSpread } from './messages/bucket-spread';
+export type { BucketPlacement } from './messages/bucket-spread';
 export {
   DEFAULT_CONNECTION_NAMES,
   DEFAULT_DEADLINE_MS,
@@ -33,10 +37,11 @@ export {
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
   CIRCUIT_BREAKER_DEFAULTS,
-} from './defaults';
-export type { BreakerState, ConnectionBreaker, ConnectionState } from './connection-breaker';
-export type { EmbeddingCacheStats, MessageCacheStats } from './cache-stats';
-export type { CacheLogger } from './cache-logger';
+} from './options/defaults';
+export type { BreakerState, ConnectionBreaker, ConnectionState } from './resilience/breaker';
+export type { EmbeddingCacheStats } from './embeddings/embedding-cache-stats';
+export type { MessageCacheStats } from './messages/message-cache-stats';
+export type { CacheLogger } from './options/redis-cache-options';
 export type { Precision } from './keys';
 export type {
   CacheRuntimeOptions,
@@ -46,4 +51,4 @@ export type {
   RedisCacheModuleOptions,
   RedisConnectionOptions,
   ResolvedRedisCacheOptions,
-} from './redis-cache-options.interface';
+} from './options/redis-cache-options';

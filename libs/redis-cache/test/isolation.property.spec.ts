@@ -7,7 +7,7 @@ import {
   createCacheRedis,
   type CachedMessage,
 } from '@wbot/redis-cache';
-import { MAX_CONVERSATION_ID_LENGTH, MAX_USER_ID_LENGTH } from '../src/defaults';
+import { MAX_CONVERSATION_ID_LENGTH, MAX_USER_ID_LENGTH } from '../src/options/defaults';
 import { conversationKeys, embeddingKeys } from '../src/keys';
 import { inspector, waitUntilReady } from '../../../test/support/redis-client';
 import { RedisServer } from '../../../test/support/redis-server';

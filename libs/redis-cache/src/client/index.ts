@@ -3,12 +3,12 @@
  * frontend (e.g. a Next.js route handler) or a worker that shares the `shared`
  * Redis with the Nest backend. Its only dependency is ioredis.
  */
-export { MessageCacheClient } from '../message-cache.client';
-export type { CachedMessage, MessageLoader, ReadMessagesOptions } from '../message-cache.client';
-export { createCacheRedis } from '../create-cache-redis';
-export { createCacheClient } from '../create-cache-client';
-export { closeCacheClient } from '../close-cache-client';
-export { parseHostPorts } from '../redis-connections';
+export { MessageCacheClient } from '../messages/message-cache.client';
+export type { CachedMessage, MessageLoader, ReadMessagesOptions } from '../messages/message-cache.client';
+export { createCacheRedis } from '../connections/create-client';
+export { createCacheClient } from '../connections/create-client';
+export { closeCacheClient } from '../connections/close-client';
+export { parseHostPorts } from '../connections/connection-options';
 export type {
   CacheClientOptions,
   ClusterConnectionOptions,
@@ -17,7 +17,7 @@ export type {
   RedisConnectionOptions,
   SentinelConnectionOptions,
   StandaloneConnectionOptions,
-} from '../redis-connections';
+} from '../connections/connection-options';
 export { RedisCacheInputError, RedisCacheConfigError } from '../errors';
 export {
   DEFAULT_READY_TIMEOUT_MS,
@@ -25,8 +25,8 @@ export {
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
-} from '../defaults';
-export type { MessageCacheStats } from '../cache-stats';
-export type { CacheRuntimeOptions, MessageCacheOptions } from '../redis-cache-options.interface';
-export type { CacheLogger } from '../cache-logger';
-export type { BreakerState, ConnectionBreaker, ConnectionState } from '../connection-breaker';
+} from '../options/defaults';
+export type { MessageCacheStats } from '../messages/message-cache-stats';
+export type { CacheRuntimeOptions, MessageCacheOptions } from '../options/redis-cache-options';
+export type { CacheLogger } from '../options/redis-cache-options';
+export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { CacheConnections } from '../cache-connections';
-import { ClusterNodes } from '../cluster-nodes';
-import type { ConnectionBreaker } from '../connection-breaker';
-import { ConnectionBreakers } from '../connection-breakers';
-import { withDeadline } from '../deadline';
-import { isCluster } from '../is-cluster';
-import { clientSecrets, maskSecrets } from '../mask-secrets';
-import { REDIS_CACHE_OPTIONS, type RedisCacheConnection } from '../redis-cache.constants';
-import type { ResolvedRedisCacheOptions } from '../redis-cache-options.interface';
+import { ModuleConnections } from '../module/module-connections';
+import { ClusterNodes } from '../connections/cluster-nodes';
+import type { ConnectionBreaker } from '../resilience/breaker';
+import { ModuleBreakers } from '../module/module-breakers';
+import { withDeadline } from '../resilience/deadline';
+import { isCluster } from '../connections/is-cluster';
+import { clientSecrets, maskSecrets } from '../connections/mask-secrets';
+import { REDIS_CACHE_OPTIONS, type RedisCacheConnection } from '../module/redis-cache.tokens';
+import type { ResolvedRedisCacheOptions } from '../options/redis-cache-options';
 
 /** One connection's state, in the shape `@nestjs/terminus` expects of a health indicator. */
 export type RedisCacheHealthResult = Record<string, { status: 'up' | 'down' } & Record<string, unknown>>;
@@ -48,8 +48,8 @@ interface MasterHealth {
 @Injectable()
 export class RedisCacheHealthIndicator {
   constructor(
-    private readonly connections: CacheConnections,
-    private readonly breakers: ConnectionBreakers,
+    private readonly connections: ModuleConnections,
+    private readonly breakers: ModuleBreakers,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {}
 

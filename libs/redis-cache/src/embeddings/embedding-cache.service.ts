@@ -1,0 +1,396 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { EmbeddingCacheStats } from './embedding-cache-stats';
+import type { ConnectionState } from '../resilience/breaker';
+import { RedisCacheInputError } from '../errors';
+import { assertArray, assertFunction, assertOptions, assertText, assertUserId, assertVector } from '../options/input';
+import { DEFAULT_READY_TIMEOUT_MS, RECENT_USER_KEYS } from '../options/defaults';
+import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from '../keys';
+import { isOutOfMemory } from '../resilience/out-of-memory';
+import type {
+  CacheRuntimeOptions,
+  EmbeddingCacheOptions,
+  ResolvedEmbeddingOptions,
+} from '../options/redis-cache-options';
+import { resolveDeadline, resolveEmbeddingOptions } from '../options/resolve-options';
+import { SafeRedis } from '../resilience/safe-redis';
+import { defineScripts, runScript, runScriptThen } from '../scripts/lua-scripts';
+import { EMBEDDING_SCRIPTS } from './embedding-scripts';
+import { decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
+
+export interface EmbeddingReadOptions {
+  /** Return `Float32Array` instead of `number[]`. */
+  asFloat32Array?: boolean;
+}
+
+export interface EmbeddingEntry {
+  text: string;
+  embedding: number[] | Float32Array;
+}
+
+type AsArray = { asFloat32Array?: false };
+type AsFloat32 = { asFloat32Array: true };
+type Vector = number[] | Float32Array;
+
+/** A computation under way in this process, and when it started. */
+interface Computation {
+  readonly vector: Promise<Vector>;
+  readonly startedAt: number;
+}
+
+const BYTES_PER_ELEMENT = { float32: 4, float64: 8 } as const;
+
+/**
+ * Per-user embedding cache on the `local` connection: exact LRU per user, a
+ * sliding TTL per entry, vectors stored as float32 (or float64) bytes. Every
+ * operation is one round trip running one Lua script. Redis failures give
+ * `null` / `false`; bad arguments reject with RedisCacheInputError.
+ */
+export class EmbeddingCacheService {
+  readonly options: ResolvedEmbeddingOptions;
+  private readonly redis: SafeRedis;
+  private readonly counters: EmbeddingCacheStats = {
+    hits: 0,
+    misses: 0,
+    writes: 0,
+    evictions: 0,
+    clears: 0,
+    fallbacks: 0,
+    readOnlyHits: 0,
+  };
+  /** Computations under way in this process, by user key and entry field (single-flight). */
+  private readonly computing = new Map<string, Computation>();
+  /** The keys of the users seen last, oldest first: a SHA-256 per call is a measurable share of a hit. */
+  private readonly recentUserKeys = new Map<string, EmbeddingKeys>();
+  private readonly field: (text: string) => string;
+
+  constructor(client: Redis | Cluster, options: EmbeddingCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
+    this.options = resolveEmbeddingOptions(options);
+    const { namespace, precision, hashSecret } = this.options;
+    this.field = embeddingFieldHasher(namespace, precision, hashSecret);
+    defineScripts(client, EMBEDDING_SCRIPTS);
+    this.redis = new SafeRedis(client, {
+      connection: 'local',
+      deadlineMs: resolveDeadline(runtime.deadlineMs),
+      logger: runtime.logger ?? console,
+      breaker: runtime.breaker,
+      onFallback: () => this.counters.fallbacks++,
+    });
+  }
+
+  getCachedEmbedding(userId: string, text: string, options?: AsArray): Promise<number[] | null>;
+  getCachedEmbedding(userId: string, text: string, options: AsFloat32): Promise<Float32Array | null>;
+  async getCachedEmbedding(userId: string, text: string, options?: EmbeddingReadOptions): Promise<Vector | null> {
+    assertUserId(userId);
+    assertText(text, 'text');
+    assertOptions(options);
+    const [vector] = await this.read(this.keysOf(userId), [this.field(text)], options, 'getCachedEmbedding');
+    return vector;
+  }
+
+  getCachedEmbeddings(userId: string, texts: string[], options?: AsArray): Promise<(number[] | null)[]>;
+  getCachedEmbeddings(userId: string, texts: string[], options: AsFloat32): Promise<(Float32Array | null)[]>;
+  async getCachedEmbeddings(
+    userId: string,
+    texts: string[],
+    options?: EmbeddingReadOptions,
+  ): Promise<(Vector | null)[]> {
+    assertUserId(userId);
+    this.assertTexts(texts);
+    assertOptions(options);
+    if (texts.length === 0) return [];
+    const fields = texts.map((text) => this.field(text));
+    return this.read(this.keysOf(userId), fields, options, 'getCachedEmbeddings');
+  }
+
+  async cacheEmbedding(userId: string, text: string, embedding: number[] | Float32Array): Promise<boolean> {
+    assertUserId(userId);
+    assertText(text, 'text');
+    assertVector(embedding, 'embedding', this.options.maxDimensions, this.options.precision);
+    this.assertCallBytes(embedding.length, 'embedding');
+    return this.write(this.keysOf(userId), [[this.field(text), embedding]], 'cacheEmbedding');
+  }
+
+  async cacheEmbeddings(userId: string, entries: EmbeddingEntry[]): Promise<boolean> {
+    assertUserId(userId);
+    assertArray(entries, 'entries', this.options.maxBatchSize);
+    // an index loop, unlike forEach, also visits the holes of a sparse array
+    let elements = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry: unknown = entries[i];
+      if (typeof entry !== 'object' || entry === null) {
+        throw new RedisCacheInputError(`entries[${i}]`, 'must be an object');
+      }
+      const { text, embedding } = entry as Partial<EmbeddingEntry>;
+      assertText(text, `entries[${i}].text`);
+      assertVector(embedding, `entries[${i}].embedding`, this.options.maxDimensions, this.options.precision);
+      elements += embedding.length;
+      this.assertCallBytes(elements, `entries[${i}]`);
+    }
+    if (entries.length === 0) return true;
+    const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
+    return this.write(this.keysOf(userId), pairs, 'cacheEmbeddings');
+  }
+
+  /**
+   * Returns a vector for every text: cached ones from Redis, the rest from one
+   * `compute` call over the distinct missing texts, which are then cached.
+   * Concurrent calls in this process that miss the same text share one
+   * computation, but none waits for one longer than `computeTimeoutMs` from its
+   * start: it computes for itself instead. With Redis down it still computes. A
+   * `compute` failure rejects.
+   */
+  getOrComputeEmbeddings(
+    userId: string,
+    texts: string[],
+    compute: ComputeEmbeddings,
+    options?: AsArray,
+  ): Promise<number[][]>;
+  getOrComputeEmbeddings(
+    userId: string,
+    texts: string[],
+    compute: ComputeEmbeddings,
+    options: AsFloat32,
+  ): Promise<Float32Array[]>;
+  async getOrComputeEmbeddings(
+    userId: string,
+    texts: string[],
+    compute: ComputeEmbeddings,
+    options?: EmbeddingReadOptions,
+  ): Promise<Vector[]> {
+    assertUserId(userId);
+    this.assertTexts(texts);
+    assertFunction(compute, 'compute');
+    assertOptions(options);
+    if (texts.length === 0) return [];
+    const keys = this.keysOf(userId);
+    const fields = texts.map((text) => this.field(text));
+    const cached = await this.read(keys, fields, options, 'getOrComputeEmbeddings');
+
+    const pending = new Map<string, Promise<Vector>>();
+    const toCompute = new Map<string, string>();
+    fields.forEach((field, i) => {
+      if (cached[i] || pending.has(field) || toCompute.has(field)) return;
+      const shared = this.joinable(keys, field);
+      if (!shared) return toCompute.set(field, texts[i]);
+      const own = () => this.computeAndStore(userId, keys, new Map([[field, texts[i]]]), compute).get(field)!;
+      pending.set(field, this.within(shared, own));
+    });
+    if (toCompute.size > 0) {
+      const computed = this.computeAndStore(userId, keys, toCompute, compute);
+      for (const [field, promise] of computed) pending.set(field, promise);
+    }
+
+    const resolved = new Map<string, Vector>();
+    await Promise.all([...pending].map(async ([field, promise]) => resolved.set(field, await promise)));
+    return fields.map((field, i) => cached[i] ?? this.convert(resolved.get(field)!, options));
+  }
+
+  /** The computation of a field that a call may join: none past `computeTimeoutMs`. */
+  private joinable(keys: EmbeddingKeys, field: string): Computation | undefined {
+    const computation = this.computing.get(`${keys.vectors}\n${field}`);
+    if (!computation || performance.now() - computation.startedAt >= this.options.computeTimeoutMs) return undefined;
+    return computation;
+  }
+
+  /** The shared computation's vector if it comes within `computeTimeoutMs` of its start, else `own()`. */
+  private async within(shared: Computation, own: () => Promise<Vector>): Promise<Vector> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(
+        () => resolve(undefined),
+        this.options.computeTimeoutMs - (performance.now() - shared.startedAt),
+      );
+    });
+    try {
+      const vector = await Promise.race([shared.vector, late]);
+      return vector ?? (await own());
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async clearUser(userId: string): Promise<boolean> {
+    assertUserId(userId);
+    const keys = this.keysOf(userId);
+    return this.redis.run(
+      'clearUser',
+      false,
+      async () => {
+        await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, [keys.vectors, keys.lru], [this.ttlMs]);
+        this.counters.clears++;
+        return true;
+      },
+      keys.vectors,
+    );
+  }
+
+  stats(): EmbeddingCacheStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Resolves true once the connection is ready (on a cluster, with all its
+   * masters), false after `timeoutMs`; never rejects. Calls need not wait for
+   * it, since a call on a connection still connecting waits within its
+   * deadline; it is for an app that wants to know, say before taking traffic.
+   */
+  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
+    return this.redis.whenReady(timeoutMs);
+  }
+
+  /** The connection's name, its ioredis status and its circuit breaker's state, for metrics. */
+  connectionState(): ConnectionState {
+    return this.redis.connectionState();
+  }
+
+  private get ttlMs(): number {
+    return this.options.ttlSeconds * 1000;
+  }
+
+  private keysOf(userId: string): EmbeddingKeys {
+    let keys = this.recentUserKeys.get(userId);
+    if (keys) return keys;
+    keys = embeddingKeys(userId);
+    if (this.recentUserKeys.size >= RECENT_USER_KEYS) {
+      this.recentUserKeys.delete(this.recentUserKeys.keys().next().value as string);
+    }
+    this.recentUserKeys.set(userId, keys);
+    return keys;
+  }
+
+  /** The bytes of `elements` vector elements, in the stored precision, within `maxCallBytes`. */
+  private assertCallBytes(elements: number, argument: string): void {
+    const bytes = elements * BYTES_PER_ELEMENT[this.options.precision];
+    if (bytes > this.options.maxCallBytes) {
+      throw new RedisCacheInputError(
+        argument,
+        `takes the call past ${this.options.maxCallBytes} bytes of vectors (maxCallBytes)`,
+      );
+    }
+  }
+
+  private assertTexts(texts: unknown): asserts texts is string[] {
+    assertArray(texts, 'texts', this.options.maxBatchSize);
+    for (let i = 0; i < texts.length; i++) assertText(texts[i], `texts[${i}]`);
+  }
+
+  private async read(
+    keys: EmbeddingKeys,
+    fields: string[],
+    options: EmbeddingReadOptions | undefined,
+    operation: string,
+  ): Promise<(Vector | null)[]> {
+    const reply = await this.redis.run(
+      operation,
+      null,
+      async () => {
+        const scriptKeys = [keys.vectors, keys.lru];
+        const args = [this.ttlMs, ...fields];
+        try {
+          // One vector costs less through the script; more are cheaper read natively,
+          // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
+          const values =
+            fields.length === 1
+              ? await runScript(this.redis.client, EMBEDDING_SCRIPTS.get, scriptKeys, args, true)
+              : await runScriptThen(this.redis.client, EMBEDDING_SCRIPTS.touch, scriptKeys, args, [
+                  'hmgetBuffer',
+                  keys.vectors,
+                  ...fields,
+                ]);
+          return { values: values as (Buffer | null)[], readOnly: false };
+        } catch (error) {
+          // at maxmemory under noeviction the touch is refused: read without it
+          if (!isOutOfMemory(error)) throw error;
+          return { values: await this.redis.client.hmgetBuffer(keys.vectors, ...fields), readOnly: true };
+        }
+      },
+      keys.vectors,
+    );
+    if (reply === null) return fields.map(() => null);
+    const { precision } = this.options;
+    return reply.values.map((bytes) => {
+      const vector =
+        bytes && (options?.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
+      if (vector) this.counters.hits++;
+      else this.counters.misses++;
+      if (vector && reply.readOnly) this.counters.readOnlyHits++;
+      return vector;
+    });
+  }
+
+  private write(keys: EmbeddingKeys, entries: [string, ArrayLike<number>][], operation: string): Promise<boolean> {
+    const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser];
+    for (const [field, vector] of entries) args.push(field, encodeVector(vector, this.options.precision));
+    return this.redis.run(
+      operation,
+      false,
+      async () => {
+        const evicted = (await runScript(
+          this.redis.client,
+          EMBEDDING_SCRIPTS.set,
+          [keys.vectors, keys.lru],
+          args,
+        )) as number;
+        this.counters.writes += entries.length;
+        this.counters.evictions += evicted;
+        return true;
+      },
+      keys.vectors,
+    );
+  }
+
+  private computeAndStore(
+    userId: string,
+    keys: EmbeddingKeys,
+    toCompute: Map<string, string>,
+    compute: ComputeEmbeddings,
+  ): Map<string, Promise<Vector>> {
+    const texts = [...toCompute.values()];
+    const batch = Promise.resolve()
+      .then(() => compute(texts))
+      .then(async (vectors) => {
+        this.assertComputed(vectors, texts.length);
+        await this.cacheEmbeddings(
+          userId,
+          texts.map((text, i) => ({ text, embedding: vectors[i] })),
+        );
+        return vectors;
+      });
+    const promises = new Map<string, Promise<Vector>>();
+    const startedAt = performance.now();
+    [...toCompute.keys()].forEach((field, i) => {
+      const flightKey = `${keys.vectors}\n${field}`;
+      const computation = { vector: batch.then((vectors) => vectors[i]), startedAt };
+      this.computing.set(flightKey, computation);
+      const land = () => {
+        if (this.computing.get(flightKey) === computation) this.computing.delete(flightKey);
+      };
+      computation.vector.then(land, land);
+      promises.set(field, computation.vector);
+    });
+    return promises;
+  }
+
+  private assertComputed(vectors: unknown, expected: number): asserts vectors is Vector[] {
+    if (!Array.isArray(vectors) || vectors.length !== expected) {
+      throw new RedisCacheInputError('compute', `must resolve to ${expected} vectors, one per missing text`);
+    }
+    vectors.forEach((vector, i) =>
+      assertVector(vector, `compute()[${i}]`, this.options.maxDimensions, this.options.precision),
+    );
+  }
+
+  /**
+   * A computed vector as a later read would return it: rounded to the stored
+   * precision, and a fresh copy, because one computation may answer several texts
+   * and callers, and one of them changing its result must not change another's.
+   */
+  private convert(vector: Vector, options: EmbeddingReadOptions | undefined): Vector {
+    const stored = this.options.precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
+    if (!options?.asFloat32Array) return Array.from(stored);
+    return stored instanceof Float32Array ? stored : Float32Array.from(stored);
+  }
+}
+
+/** Computes embeddings for texts that missed the cache, one vector per text, in order. */
+export type ComputeEmbeddings = (missing: string[]) => Promise<(number[] | Float32Array)[]>;

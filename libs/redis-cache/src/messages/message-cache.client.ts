@@ -1,0 +1,462 @@
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { MessageCacheStats } from './message-cache-stats';
+import type { ConnectionState } from '../resilience/breaker';
+import { resolvedWithin } from '../resilience/deadline';
+import { ConnectionReadiness } from '../connections/connection-readiness';
+import {
+  DEFAULT_READY_TIMEOUT_MS,
+  MAX_UNSETTLED_CONVERSATIONS,
+  SETTLE_BATCH_SIZE,
+  SETTLE_RETRY_MS,
+} from '../options/defaults';
+import { RedisCacheInputError } from '../errors';
+import { assertArray, assertConversationId, assertFunction, assertJsonObject, assertOptions } from '../options/input';
+import {
+  CONVERSATION_HEADER,
+  bucketBudget,
+  conversationBucket,
+  conversationKeys,
+  type ConversationKeys,
+} from '../keys';
+import { isOutOfMemory } from '../resilience/out-of-memory';
+import type { CacheRuntimeOptions, MessageCacheOptions, ResolvedMessageOptions } from '../options/redis-cache-options';
+import { resolveDeadline, resolveMessageOptions } from '../options/resolve-options';
+import { SafeRedis } from '../resilience/safe-redis';
+import { defineScripts, runScript, type ScriptArgument } from '../scripts/lua-scripts';
+import { MESSAGE_SCRIPTS, type MessageScript } from './message-scripts';
+import { UnsettledConversations } from './unsettled-conversations';
+
+/** A cached message: any plain JSON object. One with an `id` is appended at most once. */
+export type CachedMessage = Record<string, unknown>;
+
+export interface ReadMessagesOptions {
+  /** Return only the last N messages. */
+  last?: number;
+}
+
+export type MessageLoader = () => Promise<CachedMessage[]>;
+
+/** The status a write script returns first (-1, not cached, is any other failure to write here). */
+const DONE = 1;
+const TOO_LARGE = -2;
+const LEASE_LOST = -3;
+
+/** What the message scripts are written in: every reply ends with what they did to other conversations. */
+type WriteReply = [status: number, evicted: number, dropped: number];
+type ReadReply = [hit: 1, messages: string[], evicted: number, dropped: number] | [0, string, number, number];
+
+/**
+ * One read of a conversation: its messages on a hit; on a miss, the token of the
+ * fill lease held after the read. Both undefined when Redis failed.
+ */
+interface ReadResult {
+  readonly messages: CachedMessage[] | null;
+  readonly holder?: string;
+}
+
+/** A load under way in this process, the lease it observed when it missed, and when it started. */
+interface Flight {
+  readonly holder: Promise<string | undefined>;
+  readonly messages: Promise<CachedMessage[]>;
+  readonly startedAt: number;
+}
+
+/** A conversation's keys and the arguments every message script starts with, in its bucket. */
+interface Located {
+  readonly k: ConversationKeys;
+  readonly ttlMs: number;
+  readonly budget: number;
+  readonly keys: string[];
+  readonly prefixes: string[];
+}
+
+/** Messages laid out for a script (count, ids, then JSON texts), and whether they fit the per-call limits. */
+interface MessageLayout {
+  readonly args: ScriptArgument[];
+  readonly withinLimits: boolean;
+}
+
+/**
+ * The conversation message cache, free of any framework: its only dependency is
+ * ioredis, so a Next.js route handler or a worker can share the cache with the
+ * Nest `MessageCacheService` (which is this class). Both run the same scripts
+ * on the same keys, so a read here counts for LRU and TTL like one there.
+ *
+ * Write-through contract: the database is written first, then `appendMessages`.
+ * `appendMessages` never creates a conversation, and a fill loaded before any
+ * write is refused (leases, as in "Scaling Memcache at Facebook").
+ */
+export class MessageCacheClient {
+  readonly options: ResolvedMessageOptions;
+  protected readonly redis: SafeRedis;
+  private readonly counters: MessageCacheStats = {
+    hits: 0,
+    misses: 0,
+    appends: 0,
+    fills: 0,
+    fillsRefused: 0,
+    evictions: 0,
+    dropped: 0,
+    clears: 0,
+    fallbacks: 0,
+    readOnlyHits: 0,
+  };
+  /** Loads under way in this process, by conversation (single-flight). */
+  private readonly loading = new Map<string, Flight>();
+  /** Conversations a write that failed on Redis may have left stale in the cache. */
+  private readonly unsettled: UnsettledConversations;
+
+  constructor(client: Redis | Cluster, options: MessageCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
+    this.options = resolveMessageOptions(options);
+    defineScripts(client, MESSAGE_SCRIPTS);
+    const logger = runtime.logger ?? console;
+    this.redis = new SafeRedis(client, {
+      connection: 'shared',
+      deadlineMs: resolveDeadline(runtime.deadlineMs),
+      logger,
+      breaker: runtime.breaker,
+      onFallback: () => this.counters.fallbacks++,
+    });
+    this.unsettled = new UnsettledConversations({
+      max: MAX_UNSETTLED_CONVERSATIONS,
+      batchSize: SETTLE_BATCH_SIZE,
+      retryMs: SETTLE_RETRY_MS,
+      bucketOf: (conversationId) => conversationBucket(conversationId, this.options.buckets),
+      clear: (bucket, conversationIds) => this.clearBatch(bucket, conversationIds),
+      isReady: () => client.status === 'ready',
+      onReady: (listener) => ConnectionReadiness.of(client).onReady(listener),
+      onCleared: (count) => (this.counters.clears += count),
+      warn: (message) => logger.warn(`Redis connection "shared": ${message}`),
+    });
+  }
+
+  /** The conversation's messages, `[]` if it is cached empty, or null on a miss or a Redis failure. */
+  async getCachedMessages(conversationId: string, options?: ReadMessagesOptions): Promise<CachedMessage[] | null> {
+    assertConversationId(conversationId);
+    const last = this.assertLast(options);
+    if (this.mayBeStale(conversationId)) {
+      this.counters.misses++;
+      return null;
+    }
+    const reply = await this.read(conversationId, last, '');
+    return reply.messages;
+  }
+
+  /** Appends to a cached conversation; false (and nothing written) if it is not cached. */
+  async appendMessages(conversationId: string, newMessages: CachedMessage[]): Promise<boolean> {
+    assertConversationId(conversationId);
+    const { args } = this.layOut(newMessages, 'newMessages', true);
+    this.loading.delete(conversationId);
+    // its cached copy, stale already, is on its way out
+    if (this.mayBeStale(conversationId)) return this.failed(conversationId);
+    const reply = await this.runOnConversation('appendMessages', MESSAGE_SCRIPTS.append, conversationId, args);
+    if (reply === null) return this.failed(conversationId);
+    if (reply[0] !== DONE) return false;
+    this.counters.appends++;
+    return true;
+  }
+
+  /**
+   * Fills or replaces a whole conversation, unconditionally: the write-through
+   * fill after a load from the database. Prefer `getOrLoadMessages`, which
+   * cannot fill a stale load. False if the conversation alone exceeds the budget.
+   */
+  async cacheMessages(conversationId: string, messages: CachedMessage[]): Promise<boolean> {
+    assertConversationId(conversationId);
+    const { args } = this.layOut(messages, 'messages', true);
+    this.loading.delete(conversationId);
+    this.unsettled.settle();
+    const stamp = this.unsettled.stamp(conversationId);
+    const filled = await this.fill(conversationId, '', args);
+    if (filled === null) return this.failed(conversationId);
+    // the conversation is now what the app wrote, or not cached at all
+    this.unsettled.settled(conversationId, stamp);
+    return filled;
+  }
+
+  /**
+   * The cached conversation on a hit. On a miss, takes a fill lease, runs
+   * `loader`, and fills only if no write to the conversation came in between.
+   * Concurrent misses in this process share one load, but a call never joins a
+   * load that began before a write this process made to the conversation, nor
+   * waits for one longer than `loadTimeoutMs` from its start: it loads for
+   * itself instead. Across processes, only the lease holder fills and the others
+   * load for themselves. A loader failure or a loader result that is not
+   * messages rejects; a Redis failure only means the loader runs. Loaded
+   * messages beyond the per-call limits are returned, not cached.
+   */
+  async getOrLoadMessages(conversationId: string, loader: MessageLoader): Promise<CachedMessage[]> {
+    assertConversationId(conversationId);
+    assertFunction(loader, 'loader');
+    if (this.mayBeStale(conversationId)) return loader();
+    const token = randomUUID();
+    const current = this.joinable(conversationId);
+    const read = this.read(conversationId, 0, token);
+    if (current) {
+      const [own, holder] = await Promise.all([read, current.holder]);
+      if (own.messages) return own.messages;
+      // the same lease (or Redis failing for both reads) means no write since that load began: a write from
+      // this process would have ended the flight, and one from elsewhere deletes the lease
+      if (own.holder === holder) {
+        const joined = await this.within(current, conversationId);
+        if (joined) return joined;
+      }
+    }
+    return this.fly(conversationId, loader, token, read).messages;
+  }
+
+  /** Removes a conversation and makes any fill under way for it void. */
+  async clearConversation(conversationId: string): Promise<boolean> {
+    assertConversationId(conversationId);
+    this.loading.delete(conversationId);
+    this.unsettled.settle();
+    const stamp = this.unsettled.stamp(conversationId);
+    const { leasePrefix } = this.locate(conversationId).k;
+    const reply = await this.runOnConversation('clearConversation', MESSAGE_SCRIPTS.clear, conversationId, [
+      leasePrefix,
+      'listed',
+    ]);
+    if (reply === null) return this.failed(conversationId);
+    this.counters.clears += reply[0];
+    this.unsettled.settled(conversationId, stamp);
+    return true;
+  }
+
+  stats(): MessageCacheStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Resolves true once the connection is ready (on a cluster, with all its
+   * masters), false after `timeoutMs`; never rejects. Calls need not wait for
+   * it, since a call on a connection still connecting waits within its
+   * deadline; it is for an app that wants to know, say before taking traffic.
+   */
+  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<boolean> {
+    return this.redis.whenReady(timeoutMs);
+  }
+
+  /** The connection's name, its ioredis status and its circuit breaker's state, for metrics. */
+  connectionState(): ConnectionState {
+    return this.redis.connectionState();
+  }
+
+  /**
+   * Whether a write to the conversation failed on Redis and its cached copy is
+   * not cleared yet. Starts that clearing, in the background, if it is due.
+   */
+  private mayBeStale(conversationId: string): boolean {
+    this.unsettled.settle();
+    return this.unsettled.has(conversationId);
+  }
+
+  /** A write that failed on Redis: the cached copy may be stale until it is cleared. */
+  private failed(conversationId: string): false {
+    this.unsettled.mark(conversationId);
+    return false;
+  }
+
+  /** The flight of a load of the conversation this call may join: none past `loadTimeoutMs`. */
+  private joinable(conversationId: string): Flight | undefined {
+    const flight = this.loading.get(conversationId);
+    if (!flight || performance.now() - flight.startedAt >= this.options.loadTimeoutMs) return undefined;
+    return flight;
+  }
+
+  /** The flight's messages, if they come before `loadTimeoutMs` from its start; undefined if not. */
+  private async within(flight: Flight, conversationId: string): Promise<CachedMessage[] | undefined> {
+    const left = this.options.loadTimeoutMs - (performance.now() - flight.startedAt);
+    const landed = await resolvedWithin(flight.messages, left);
+    if (!landed && this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
+    return landed;
+  }
+
+  /** Starts a load that later calls in this process may join, and registers it until it settles. */
+  private fly(conversationId: string, loader: MessageLoader, token: string, read: Promise<ReadResult>): Flight {
+    const flight: Flight = {
+      holder: read.then((result) => result.holder),
+      messages: read.then(
+        (result) => result.messages ?? this.loadAndFill(conversationId, loader, token, result.holder === token),
+      ),
+      startedAt: performance.now(),
+    };
+    this.loading.set(conversationId, flight);
+    const land = () => {
+      if (this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
+    };
+    flight.messages.then(land, land);
+    return flight;
+  }
+
+  private async loadAndFill(
+    conversationId: string,
+    loader: MessageLoader,
+    token: string,
+    leased: boolean,
+  ): Promise<CachedMessage[]> {
+    const messages = await loader();
+    const { args, withinLimits } = this.layOut(messages, 'loader()', false);
+    if (leased && withinLimits) await this.fill(conversationId, token, args);
+    return messages;
+  }
+
+  private async read(conversationId: string, last: number, leaseToken: string): Promise<ReadResult> {
+    const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
+    const reply = await this.redis.run(
+      'getCachedMessages',
+      null,
+      async (): Promise<ReadResult & { readOnly?: boolean }> => {
+        const args = [conversationId, ttlMs, budget, ...prefixes, last, leaseToken, this.options.leaseTtlMs];
+        let script: ReadReply;
+        try {
+          script = (await runScript(this.redis.client, MESSAGE_SCRIPTS.read, keys, args)) as ReadReply;
+        } catch (error) {
+          if (!isOutOfMemory(error)) throw error;
+          return { ...(await this.readOnly(k, last)), readOnly: true };
+        }
+        this.count(script[2], script[3]);
+        // parsed here so that a damaged value counts as a Redis failure, not the caller's
+        if (script[0] === 0) return { messages: null, holder: script[1] };
+        return { messages: JSON.parse(`[${script[1].join(',')}]`) as CachedMessage[] };
+      },
+      k.messages,
+    );
+    if (reply === null) return { messages: null };
+    if (reply.messages) this.counters.hits++;
+    else this.counters.misses++;
+    if (reply.messages && reply.readOnly) this.counters.readOnlyHits++;
+    return reply;
+  }
+
+  /**
+   * A read while Redis refuses writes (`maxmemory` reached under `noeviction`):
+   * the list alone, natively, without the script's touch. No lease is taken,
+   * so a load after this miss does not fill.
+   */
+  private async readOnly(k: ConversationKeys, last: number): Promise<ReadResult> {
+    const list = await this.redis.client.lrange(k.messages, 0, -1);
+    if (list[0] !== CONVERSATION_HEADER) return { messages: null, holder: '' };
+    const items = last > 0 ? list.slice(Math.max(1, list.length - last)) : list.slice(1);
+    return { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] };
+  }
+
+  /** True if filled, false if refused (lease lost, or too large), null on a Redis failure. */
+  private async fill(conversationId: string, leaseToken: string, args: ScriptArgument[]): Promise<boolean | null> {
+    const reply = await this.runOnConversation('cacheMessages', MESSAGE_SCRIPTS.fill, conversationId, [
+      leaseToken,
+      ...args,
+    ]);
+    if (reply === null) return null;
+    if (reply[0] === TOO_LARGE) return false;
+    if (reply[0] === LEASE_LOST) {
+      this.counters.fillsRefused++;
+      return false;
+    }
+    this.counters.fills++;
+    return true;
+  }
+
+  /** Runs a write script; null on a Redis failure, else its reply, with what it did to others counted. */
+  private runOnConversation(
+    operation: string,
+    script: MessageScript,
+    conversationId: string,
+    extra: ScriptArgument[],
+  ): Promise<WriteReply | null> {
+    const located = this.locate(conversationId);
+    return this.redis.run(
+      operation,
+      null,
+      () => this.runWriteScript(script, conversationId, located, extra),
+      located.k.messages,
+    );
+  }
+
+  /** The settling's clear of a batch of one bucket's conversations (or all of them); rejects on a failure. */
+  private async clearBatch(bucket: number, conversationIds: readonly string[] | 'all'): Promise<number> {
+    const [first = '', ...others] = conversationIds === 'all' ? [] : conversationIds;
+    const located = this.locate(first, bucket);
+    const scope = conversationIds === 'all' ? 'all' : 'listed';
+    const extra = [located.k.leasePrefix, scope, ...others];
+    const [cleared] = await this.runWriteScript(MESSAGE_SCRIPTS.clear, first, located, extra);
+    return cleared;
+  }
+
+  /** Runs a write script on a located conversation and counts what it did to the others; rejects on a failure. */
+  private async runWriteScript(
+    script: MessageScript,
+    conversationId: string,
+    { ttlMs, budget, keys, prefixes }: Located,
+    extra: ScriptArgument[],
+  ): Promise<WriteReply> {
+    const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
+    const reply = (await runScript(this.redis.client, script, keys, args)) as WriteReply;
+    this.count(reply[1], reply[2]);
+    return reply;
+  }
+
+  private count(evicted: number, dropped: number): void {
+    this.counters.evictions += evicted;
+    this.counters.dropped += dropped;
+  }
+
+  /** The keys and script arguments of a conversation, in its bucket (or in `bucket`, for a batch). */
+  private locate(conversationId: string, bucket = conversationBucket(conversationId, this.options.buckets)): Located {
+    const { buckets, maxCachedMessages, ttlSeconds } = this.options;
+    const k = conversationKeys(conversationId, bucket);
+    return {
+      k,
+      ttlMs: ttlSeconds * 1000,
+      budget: bucketBudget(maxCachedMessages, buckets, bucket),
+      keys: [k.messages, k.ids, k.lease, k.lru, k.sizes, k.total],
+      prefixes: [k.messagesPrefix, k.idsPrefix],
+    };
+  }
+
+  /**
+   * Validates messages and lays them out for a script. With `enforceLimits` a
+   * message count or size over the limits rejects; without (a loader's result,
+   * which is the database's truth, not a caller's mistake) it is only reported.
+   */
+  private layOut(messages: unknown, argument: string, enforceLimits: boolean): MessageLayout {
+    const { maxMessagesPerCall, maxMessageBytes, maxCallBytes } = this.options;
+    assertArray(messages, argument, enforceLimits ? maxMessagesPerCall : Infinity);
+    let withinLimits = messages.length <= maxMessagesPerCall;
+    const ids: string[] = [];
+    const texts: string[] = [];
+    let callBytes = 0;
+    // an index loop, unlike forEach, also visits the holes of a sparse array
+    for (let i = 0; i < messages.length; i++) {
+      const message: unknown = messages[i];
+      assertJsonObject(message, `${argument}[${i}]`);
+      const text = JSON.stringify(message);
+      const bytes = Buffer.byteLength(text);
+      callBytes += bytes;
+      if (bytes > maxMessageBytes || callBytes > maxCallBytes) {
+        if (enforceLimits) {
+          const problem =
+            bytes > maxMessageBytes
+              ? `must serialize to at most ${maxMessageBytes} bytes`
+              : `takes the call past ${maxCallBytes} bytes of messages (maxCallBytes)`;
+          throw new RedisCacheInputError(`${argument}[${i}]`, problem);
+        }
+        withinLimits = false;
+      }
+      const id = message.id;
+      ids.push(typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : '');
+      texts.push(text);
+    }
+    return { args: [messages.length, ...ids, ...texts], withinLimits };
+  }
+
+  private assertLast(options: ReadMessagesOptions | undefined): number {
+    assertOptions(options);
+    const last = options?.last;
+    if (last === undefined) return 0;
+    if (typeof last !== 'number' || !Number.isSafeInteger(last) || last < 1) {
+      throw new RedisCacheInputError('options.last', 'must be an integer >= 1');
+    }
+    return last;
+  }
+}

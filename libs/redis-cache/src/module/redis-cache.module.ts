@@ -1,0 +1,98 @@
+import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { ModuleConnections } from './module-connections';
+import { ModuleBreakers } from './module-breakers';
+import { EmbeddingCacheService } from '../embeddings/embedding-cache.service';
+import { RedisCacheHealthIndicator } from '../health/redis-cache.health';
+import { MessageCacheService } from '../messages/message-cache.service';
+import { REDIS_CACHE_CONNECTIONS, REDIS_CACHE_OPTIONS, getRedisCacheConnectionToken } from './redis-cache.tokens';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableRedisCacheModule,
+  OPTIONS_TYPE,
+  RAW_OPTIONS_TOKEN,
+} from './redis-cache.module-definition';
+import type { RedisCacheModuleOptions, ResolvedRedisCacheOptions } from '../options/redis-cache-options';
+import { resolveModuleOptions } from '../options/resolve-options';
+
+const logger = new Logger('RedisCache');
+
+const connectionProviders: Provider[] = REDIS_CACHE_CONNECTIONS.map((connection) => ({
+  provide: getRedisCacheConnectionToken(connection),
+  inject: [ModuleConnections],
+  useFactory: (connections: ModuleConnections) => connections.get(connection),
+}));
+
+const serviceProviders: Provider[] = [
+  {
+    provide: REDIS_CACHE_OPTIONS,
+    inject: [RAW_OPTIONS_TOKEN],
+    useFactory: (raw: RedisCacheModuleOptions) => resolveModuleOptions(raw),
+  },
+  {
+    provide: ModuleConnections,
+    inject: [REDIS_CACHE_OPTIONS],
+    useFactory: (options: ResolvedRedisCacheOptions) => new ModuleConnections(options),
+  },
+  {
+    provide: ModuleBreakers,
+    inject: [ModuleConnections, REDIS_CACHE_OPTIONS],
+    useFactory: (clients: ModuleConnections, options: ResolvedRedisCacheOptions) =>
+      new ModuleBreakers(clients, options),
+  },
+  {
+    provide: EmbeddingCacheService,
+    inject: [ModuleConnections, REDIS_CACHE_OPTIONS, ModuleBreakers],
+    useFactory: (clients: ModuleConnections, options: ResolvedRedisCacheOptions, breakers: ModuleBreakers) =>
+      new EmbeddingCacheService(clients.get('local'), options.embeddings, {
+        deadlineMs: options.deadlineMs,
+        logger,
+        breaker: breakers.get('local'),
+      }),
+  },
+  {
+    provide: MessageCacheService,
+    inject: [ModuleConnections, REDIS_CACHE_OPTIONS, ModuleBreakers],
+    useFactory: (clients: ModuleConnections, options: ResolvedRedisCacheOptions, breakers: ModuleBreakers) =>
+      new MessageCacheService(clients.get('shared'), options.messages, {
+        deadlineMs: options.deadlineMs,
+        logger,
+        breaker: breakers.get('shared'),
+      }),
+  },
+  RedisCacheHealthIndicator,
+  ...connectionProviders,
+];
+
+/**
+ * `RedisCacheModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory | useClass | useExisting, isGlobal })`.
+ * Provides `EmbeddingCacheService` (on the `local` connection), `MessageCacheService`
+ * (on `shared`), `RedisCacheHealthIndicator`, and each connection's ioredis client
+ * under `getRedisCacheConnectionToken('local' | 'shared')`. It creates and closes
+ * the clients itself, or uses the app's own (`{ client }`). When `app.init()`
+ * resolves, both connections are ready, or the start waited `readyTimeoutMs` and
+ * logged that it goes on without them. Invalid options stop the start.
+ */
+@Module({})
+export class RedisCacheModule extends ConfigurableRedisCacheModule {
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return RedisCacheModule.assemble(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return RedisCacheModule.assemble(super.forRootAsync(options));
+  }
+
+  private static assemble(generated: DynamicModule): DynamicModule {
+    return {
+      ...generated,
+      providers: [...(generated.providers ?? []), ...serviceProviders],
+      exports: [
+        EmbeddingCacheService,
+        MessageCacheService,
+        RedisCacheHealthIndicator,
+        REDIS_CACHE_OPTIONS,
+        ...connectionProviders.map((provider) => (provider as { provide: string }).provide),
+      ],
+    };
+  }
+}

@@ -1,0 +1,126 @@
+import { MAX_CONVERSATION_ID_LENGTH, MAX_MESSAGE_DEPTH, MAX_USER_ID_LENGTH } from './defaults';
+import { RedisCacheInputError } from '../errors';
+import type { Precision } from '../keys';
+
+/**
+ * Argument checks. Each throws RedisCacheInputError naming the argument; the
+ * services call them inside their async methods, so callers see a rejection.
+ */
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+function assertId(value: unknown, argument: string, maxLength: number): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    throw new RedisCacheInputError(argument, `must be a non-empty string of at most ${maxLength} characters`);
+  }
+  if (!value.isWellFormed()) {
+    throw new RedisCacheInputError(argument, 'must be well-formed Unicode (it has a lone surrogate)');
+  }
+}
+
+export function assertUserId(value: unknown): asserts value is string {
+  assertId(value, 'userId', MAX_USER_ID_LENGTH);
+}
+
+export function assertConversationId(value: unknown): asserts value is string {
+  assertId(value, 'conversationId', MAX_CONVERSATION_ID_LENGTH);
+  if (CONTROL_CHARACTERS.test(value)) {
+    throw new RedisCacheInputError('conversationId', 'must not contain control characters');
+  }
+}
+
+export function assertText(value: unknown, argument: string): asserts value is string {
+  if (typeof value !== 'string') throw new RedisCacheInputError(argument, 'must be a string');
+}
+
+export function assertArray(value: unknown, argument: string, maxLength: number): asserts value is unknown[] {
+  if (!Array.isArray(value)) throw new RedisCacheInputError(argument, 'must be an array');
+  if (value.length > maxLength) {
+    throw new RedisCacheInputError(argument, `must have at most ${maxLength} elements (got ${value.length})`);
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A vector must be non-empty, within the dimension limit, and finite in the stored precision. */
+export function assertVector(
+  value: unknown,
+  argument: string,
+  maxDimensions: number,
+  precision: Precision,
+): asserts value is ArrayLike<number> {
+  const isVector = Array.isArray(value) || value instanceof Float32Array || value instanceof Float64Array;
+  if (!isVector) throw new RedisCacheInputError(argument, 'must be an array of numbers');
+  if (value.length === 0) throw new RedisCacheInputError(argument, 'must not be empty');
+  if (value.length > maxDimensions) {
+    throw new RedisCacheInputError(argument, `must have at most ${maxDimensions} dimensions (got ${value.length})`);
+  }
+  const limit = precision === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
+  for (let i = 0; i < value.length; i++) {
+    const element: unknown = value[i];
+    if (typeof element !== 'number' || !Number.isFinite(element) || Math.abs(element) > limit) {
+      throw new RedisCacheInputError(`${argument}[${i}]`, `must be a finite ${precision} number`);
+    }
+  }
+}
+
+export function assertFunction(value: unknown, argument: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw new RedisCacheInputError(argument, 'must be a function');
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** A call's options: absent, or an object. */
+export function assertOptions(value: unknown, argument = 'options'): asserts value is object | undefined {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new RedisCacheInputError(argument, 'must be an object');
+  }
+}
+
+/**
+ * A message must be a plain JSON object that reads back deep-equal after a JSON
+ * round trip: only strings, finite numbers, booleans, null, arrays and plain
+ * objects, no cycles, no `__proto__` key anywhere, and at most
+ * `MAX_MESSAGE_DEPTH` levels of objects and arrays.
+ */
+export function assertJsonObject(value: unknown, argument: string): asserts value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) {
+    throw new RedisCacheInputError(argument, 'must be a plain JSON object');
+  }
+  assertJsonValue(value, argument, new Set());
+}
+
+function assertJsonValue(value: unknown, path: string, ancestors: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new RedisCacheInputError(path, 'must be a finite number');
+      return;
+    case 'object':
+      break;
+    default:
+      throw new RedisCacheInputError(path, `must be JSON (got ${typeof value})`);
+  }
+  if (value === null) return;
+  if (ancestors.has(value)) throw new RedisCacheInputError(path, 'must not be circular');
+  if (ancestors.size >= MAX_MESSAGE_DEPTH) {
+    throw new RedisCacheInputError(path, `must not nest deeper than ${MAX_MESSAGE_DEPTH} levels`);
+  }
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => assertJsonValue(item, `${path}[${index}]`, ancestors));
+  } else {
+    if (!isPlainObject(value)) throw new RedisCacheInputError(path, 'must be a plain JSON object');
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') throw new RedisCacheInputError(`${path}.__proto__`, 'is not allowed');
+      assertJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+    }
+  }
+  ancestors.delete(value);
+}

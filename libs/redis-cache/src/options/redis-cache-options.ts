@@ -1,0 +1,117 @@
+import type { ConnectionBreaker } from '../resilience/breaker';
+import type { Precision } from '../keys';
+import type { RedisConnectionOptions, ResolvedConnectionOptions } from '../connections/connection-options';
+
+export type { RedisConnectionOptions, ResolvedConnectionOptions } from '../connections/connection-options';
+
+/** The logging the library needs; Nest's `Logger` and `console` both fit. */
+export interface CacheLogger {
+  warn(message: string): void;
+}
+
+export interface EmbeddingCacheOptions {
+  /** Entries kept per user before the least recently used is evicted. Default 1000. */
+  maxEntriesPerUser?: number;
+  /** An entry not read or written for this long is gone. Default 7 days. */
+  ttlSeconds?: number;
+  /** Part of every entry's key, e.g. the model name and dimensions. Default `default`. */
+  namespace?: string;
+  /** When set, entry keys are HMAC-SHA-256 with this secret instead of SHA-256. */
+  hashSecret?: string;
+  /** How vectors are stored. `float32` (default) is lossless for float32 embeddings. */
+  precision?: Precision;
+  /** The most dimensions a vector may have. Default 16384. */
+  maxDimensions?: number;
+  /** The most texts one batch call may take. Default 1000. */
+  maxBatchSize?: number;
+  /** The most bytes of vectors one call may write. Default 64 MiB. */
+  maxCallBytes?: number;
+  /**
+   * How long a caller waits for a computation of the same text that another caller started (single-flight),
+   * before it computes for itself, in ms. Default 30000.
+   */
+  computeTimeoutMs?: number;
+}
+
+export interface MessageCacheOptions {
+  /** The most messages cached across all conversations. Default 10000. */
+  maxCachedMessages?: number;
+  /** A conversation not read or written for this long is gone. Default 24 hours. */
+  ttlSeconds?: number;
+  /** The largest accepted message, serialized to JSON, in bytes. Default 256 KiB. */
+  maxMessageBytes?: number;
+  /** The most messages one call may write. Default 10000. */
+  maxMessagesPerCall?: number;
+  /** The most bytes of messages, serialized to JSON, one call may write. Default 64 MiB. */
+  maxCallBytes?: number;
+  /** How long a fill lease holds while a loader runs, in ms. Default 10000. */
+  leaseTtlMs?: number;
+  /**
+   * How long a caller waits for a load of the same conversation that another caller started (single-flight),
+   * before it loads for itself, in ms. Default 30000.
+   */
+  loadTimeoutMs?: number;
+  /** How many buckets (hash slots) the message budget is spread over. Default 1. */
+  buckets?: number;
+}
+
+/** What the framework-free clients and the services share beyond their own section. */
+export interface CacheRuntimeOptions {
+  /** The most a cache call may take before it gives its fallback. Default 150 ms. */
+  deadlineMs?: number;
+  /** Where warnings go (Redis failures, rate-limited). Default: `console`. */
+  logger?: CacheLogger;
+  /**
+   * The connection's circuit breaker, shared by every cache on that client (the
+   * Nest module makes one per connection). Without one, a call still gives its
+   * fallback at once while the connection is not ready, and at its deadline otherwise.
+   */
+  breaker?: ConnectionBreaker;
+}
+
+/** When a connection's circuit breaker opens and when it tries again. */
+export interface CircuitBreakerOptions {
+  /** Failed calls in a row that open it. Default 3. */
+  consecutiveFailures?: number;
+  /** Failed calls, in percent of the calls in the window, above which it opens. Default 50. */
+  errorThresholdPercentage?: number;
+  /** Calls in the window below which it stays closed whatever fails. Default 5. */
+  volumeThreshold?: number;
+  /** The rolling window failures are counted over, in ms. Default 1000. */
+  windowMs?: number;
+  /** How long it stays open before one probe call may try the connection, in ms. Default 500. */
+  resetTimeoutMs?: number;
+}
+
+export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logger' | 'breaker'> {
+  connections: {
+    /** The AI-only Redis; embeddings live here. */
+    local: RedisConnectionOptions;
+    /** The Redis the frontend reads too; conversation messages live here. */
+    shared: RedisConnectionOptions;
+  };
+  embeddings?: EmbeddingCacheOptions;
+  messages?: MessageCacheOptions;
+  /** One breaker per connection, shared by the caches and the health check on it. */
+  circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * How long the module's start (`app.init()`) waits for both connections to be
+   * ready before it goes on without them, in ms; 0 does not wait. Default 1000,
+   * the fail-fast connect timeout.
+   */
+  readyTimeoutMs?: number;
+}
+
+export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'hashSecret'>> &
+  Pick<EmbeddingCacheOptions, 'hashSecret'>;
+export type ResolvedMessageOptions = Required<MessageCacheOptions>;
+export type ResolvedCircuitBreakerOptions = Required<CircuitBreakerOptions>;
+
+export interface ResolvedRedisCacheOptions {
+  connections: { local: ResolvedConnectionOptions; shared: ResolvedConnectionOptions };
+  embeddings: ResolvedEmbeddingOptions;
+  messages: ResolvedMessageOptions;
+  circuitBreaker: ResolvedCircuitBreakerOptions;
+  deadlineMs: number;
+  readyTimeoutMs: number;
+}

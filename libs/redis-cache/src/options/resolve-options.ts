@@ -1,0 +1,141 @@
+import {
+  CIRCUIT_BREAKER_DEFAULTS,
+  DEFAULT_CONNECTION_NAMES,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_READY_TIMEOUT_MS,
+  EMBEDDING_DEFAULTS,
+  MESSAGE_DEFAULTS,
+} from './defaults';
+import { RedisCacheConfigError } from '../errors';
+import { resolveConnection } from '../connections/connection-options';
+import type {
+  CircuitBreakerOptions,
+  EmbeddingCacheOptions,
+  MessageCacheOptions,
+  RedisCacheModuleOptions,
+  ResolvedCircuitBreakerOptions,
+  ResolvedEmbeddingOptions,
+  ResolvedMessageOptions,
+  ResolvedRedisCacheOptions,
+} from './redis-cache-options';
+
+/**
+ * Options are checked once, here, when the module or a client is created; the
+ * services receive them complete and typed and never check them again.
+ */
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function section(value: unknown, option: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw new RedisCacheConfigError(option, 'must be an object');
+  return value;
+}
+
+function integer(value: unknown, option: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new RedisCacheConfigError(option, `must be an integer ${range} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+const NAMESPACE = /^[A-Za-z0-9._:/-]{1,128}$/;
+
+export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefined): ResolvedEmbeddingOptions {
+  const raw = section(options, 'embeddings');
+  const namespace = raw.namespace ?? EMBEDDING_DEFAULTS.namespace;
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+    throw new RedisCacheConfigError('embeddings.namespace', `must match ${NAMESPACE}`);
+  }
+  const precision = raw.precision ?? EMBEDDING_DEFAULTS.precision;
+  if (precision !== 'float32' && precision !== 'float64') {
+    throw new RedisCacheConfigError('embeddings.precision', "must be 'float32' or 'float64'");
+  }
+  const hashSecret = raw.hashSecret;
+  if (hashSecret !== undefined && (typeof hashSecret !== 'string' || hashSecret.length === 0)) {
+    throw new RedisCacheConfigError('embeddings.hashSecret', 'must be a non-empty string');
+  }
+  return {
+    maxEntriesPerUser: integer(
+      raw.maxEntriesPerUser,
+      'embeddings.maxEntriesPerUser',
+      EMBEDDING_DEFAULTS.maxEntriesPerUser,
+    ),
+    ttlSeconds: integer(raw.ttlSeconds, 'embeddings.ttlSeconds', EMBEDDING_DEFAULTS.ttlSeconds),
+    namespace,
+    precision,
+    hashSecret,
+    maxDimensions: integer(raw.maxDimensions, 'embeddings.maxDimensions', EMBEDDING_DEFAULTS.maxDimensions),
+    maxBatchSize: integer(raw.maxBatchSize, 'embeddings.maxBatchSize', EMBEDDING_DEFAULTS.maxBatchSize),
+    maxCallBytes: integer(raw.maxCallBytes, 'embeddings.maxCallBytes', EMBEDDING_DEFAULTS.maxCallBytes),
+    computeTimeoutMs: integer(raw.computeTimeoutMs, 'embeddings.computeTimeoutMs', EMBEDDING_DEFAULTS.computeTimeoutMs),
+  };
+}
+
+export function resolveMessageOptions(options: MessageCacheOptions | undefined): ResolvedMessageOptions {
+  const raw = section(options, 'messages');
+  const resolved = {
+    maxCachedMessages: integer(raw.maxCachedMessages, 'messages.maxCachedMessages', MESSAGE_DEFAULTS.maxCachedMessages),
+    ttlSeconds: integer(raw.ttlSeconds, 'messages.ttlSeconds', MESSAGE_DEFAULTS.ttlSeconds),
+    maxMessageBytes: integer(raw.maxMessageBytes, 'messages.maxMessageBytes', MESSAGE_DEFAULTS.maxMessageBytes),
+    maxMessagesPerCall: integer(
+      raw.maxMessagesPerCall,
+      'messages.maxMessagesPerCall',
+      MESSAGE_DEFAULTS.maxMessagesPerCall,
+    ),
+    maxCallBytes: integer(raw.maxCallBytes, 'messages.maxCallBytes', MESSAGE_DEFAULTS.maxCallBytes),
+    leaseTtlMs: integer(raw.leaseTtlMs, 'messages.leaseTtlMs', MESSAGE_DEFAULTS.leaseTtlMs),
+    loadTimeoutMs: integer(raw.loadTimeoutMs, 'messages.loadTimeoutMs', MESSAGE_DEFAULTS.loadTimeoutMs),
+    buckets: integer(raw.buckets, 'messages.buckets', MESSAGE_DEFAULTS.buckets),
+  };
+  if (resolved.buckets > resolved.maxCachedMessages) {
+    throw new RedisCacheConfigError('messages.buckets', 'must not exceed messages.maxCachedMessages');
+  }
+  return resolved;
+}
+
+export function resolveDeadline(value: unknown): number {
+  return integer(value, 'deadlineMs', DEFAULT_DEADLINE_MS);
+}
+
+export function resolveCircuitBreaker(options: CircuitBreakerOptions | undefined): ResolvedCircuitBreakerOptions {
+  const raw = section(options, 'circuitBreaker');
+  const defaults = CIRCUIT_BREAKER_DEFAULTS;
+  return {
+    consecutiveFailures: integer(
+      raw.consecutiveFailures,
+      'circuitBreaker.consecutiveFailures',
+      defaults.consecutiveFailures,
+    ),
+    errorThresholdPercentage: integer(
+      raw.errorThresholdPercentage,
+      'circuitBreaker.errorThresholdPercentage',
+      defaults.errorThresholdPercentage,
+      1,
+      100,
+    ),
+    volumeThreshold: integer(raw.volumeThreshold, 'circuitBreaker.volumeThreshold', defaults.volumeThreshold),
+    // opossum counts in ten buckets of windowMs / 10
+    windowMs: integer(raw.windowMs, 'circuitBreaker.windowMs', defaults.windowMs, 10),
+    resetTimeoutMs: integer(raw.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', defaults.resetTimeoutMs),
+  };
+}
+
+export function resolveModuleOptions(options: RedisCacheModuleOptions): ResolvedRedisCacheOptions {
+  if (!isRecord(options)) throw new RedisCacheConfigError('options', 'must be an object');
+  const connections = section(options.connections, 'connections');
+  const local = resolveConnection(connections.local, 'connections.local', DEFAULT_CONNECTION_NAMES.local);
+  const shared = resolveConnection(connections.shared, 'connections.shared', DEFAULT_CONNECTION_NAMES.shared);
+  return {
+    connections: { local, shared },
+    embeddings: resolveEmbeddingOptions(options.embeddings),
+    messages: resolveMessageOptions(options.messages),
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
+    deadlineMs: resolveDeadline(options.deadlineMs),
+    readyTimeoutMs: integer(options.readyTimeoutMs, 'readyTimeoutMs', DEFAULT_READY_TIMEOUT_MS, 0),
+  };
+}

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * How the library runs its Lua scripts. Each script is assembled once from
+ * its `.lua` file under this folder and the preludes under `lib/`, and is
+ * registered on a client with ioredis `defineCommand`, which sends EVALSHA and
+ * falls back to EVAL on NOSCRIPT (after a restart or a failover). The scripts
+ * themselves are listed by their caches: `embeddings/embedding-scripts.ts` and
+ * `messages/message-scripts.ts`.
+ */
+
+export type ScriptArgument = string | Buffer | number;
+
+/** One assembled script: its command name (`wbotCache_<name>`), its number of keys and its Lua source. */
+export interface LuaScript<Name extends string = string> {
+  readonly name: Name;
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+/**
+ * Every script declares itself (Redis 7 function flags): with no flags, Redis
+ * refuses a script that may write as a whole, at its start, when it is over
+ * `maxmemory` under `noeviction`, instead of letting it write until its first
+ * refused command. A script that only frees memory may run anyway
+ * (`allow-oom`): the clears, so that the settling after an outage can remove
+ * stale copies.
+ */
+export type ScriptFlags = 'none' | 'allow-oom';
+
+/** The script made of `files` (relative to this folder, joined with `\n`), under a shebang that declares `flags`. */
+export function luaScript<Name extends string>(
+  name: Name,
+  numberOfKeys: number,
+  files: readonly string[],
+  flags: ScriptFlags = 'none',
+): LuaScript<Name> {
+  const shebang = flags === 'none' ? '#!lua' : `#!lua flags=${flags}`;
+  const body = files.map((file) => readFileSync(join(__dirname, file), 'utf8')).join('\n');
+  return { name, numberOfKeys, lua: `${shebang}\n${body}` };
+}
+
+const COMMAND_PREFIX = 'wbotCache_';
+
+type ScriptCommand = (...args: ScriptArgument[]) => Promise<unknown>;
+type RedisClient = Redis | Cluster;
+
+/** Registers scripts on a client once; later calls are no-ops. */
+export function defineScripts(redis: RedisClient, scripts: Readonly<Record<string, LuaScript>>): void {
+  for (const { name, numberOfKeys, lua } of Object.values(scripts)) {
+    const command = COMMAND_PREFIX + name;
+    if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
+  }
+}
+
+/** Runs a registered script; `buffers` asks for bulk replies as Buffers instead of strings. */
+export function runScript(
+  redis: RedisClient,
+  { name }: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArgument[],
+  buffers = false,
+): Promise<unknown> {
+  const command = (redis as unknown as Record<string, ScriptCommand>)[
+    COMMAND_PREFIX + name + (buffers ? 'Buffer' : '')
+  ];
+  return command.call(redis, ...keys, ...args);
+}
+
+/**
+ * Runs a registered script, then a plain command, in one round trip: a
+ * pipeline, not a transaction, so another client's command may run between
+ * the two. The command's reply, or the first error either gave.
+ */
+export async function runScriptThen(
+  redis: RedisClient,
+  { name }: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArgument[],
+  [command, ...commandArgs]: [string, ...ScriptArgument[]],
+): Promise<unknown> {
+  const pipeline = redis.pipeline() as unknown as Record<string, (...all: ScriptArgument[]) => unknown> & {
+    exec(): Promise<[Error | null, unknown][] | null>;
+  };
+  pipeline[COMMAND_PREFIX + name](...keys, ...args);
+  pipeline[command](...commandArgs);
+  const replies = await pipeline.exec();
+  if (!replies) throw new Error('the pipeline was discarded');
+  for (const [error] of replies) if (error) throw error;
+  return replies[1][1];
+}
