@@ -3,6 +3,7 @@
  * error, so unlike Redis failures it is never swallowed.
  */
 export class RedisCacheInputError extends TypeError {
+  /** `'RedisCacheInputError'`. */
   override readonly name = 'RedisCacheInputError';
 
   constructor(
@@ -16,6 +17,7 @@ export class RedisCacheInputError extends TypeError {
 
 /** Thrown at module creation when an option is invalid; the app does not start. */
 export class RedisCacheConfigError extends Error {
+  /** `'RedisCacheConfigError'`. */
   override readonly name = 'RedisCacheConfigError';
 
   constructor(

@@ -1,34 +1,60 @@
+/**
+ * `@wbot/redis-cache`: a NestJS cache for AI chat backends. Text embeddings
+ * per user (LRU and TTL) on the `local` Redis, and conversation messages,
+ * write-through, on the `shared` Redis that the frontend reads too
+ * (`@wbot/redis-cache/client`).
+ *
+ * @packageDocumentation
+ */
+
+// The Nest module and its injection tokens
 export { RedisCacheModule } from './module/redis-cache.module';
-export {
-  InjectRedisCacheConnection,
-  REDIS_CACHE_OPTIONS,
-  getRedisCacheConnectionToken,
-} from './module/redis-cache.tokens';
+export type { RedisCacheModuleAsyncOptions, RedisCacheModuleRootOptions } from './module/redis-cache.module';
+export { InjectRedisCacheConnection, getRedisCacheConnectionToken } from './module/redis-cache.tokens';
 export type { RedisCacheConnection } from './module/redis-cache.tokens';
+
+// The caches and the health check
 export { EmbeddingCacheService } from './embeddings/embedding-cache.service';
 export type { ComputeEmbeddings, EmbeddingEntry, EmbeddingReadOptions } from './embeddings/embedding-cache.service';
+export type { EmbeddingCacheStats } from './embeddings/embedding-cache-stats';
 export { MessageCacheService } from './messages/message-cache.service';
 export { MessageCacheClient } from './messages/message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './messages/message-cache.client';
+export type { MessageCacheStats } from './messages/message-cache-stats';
 export { RedisCacheHealthIndicator } from './health/redis-cache.health';
 export type { RedisCacheHealthResult } from './health/redis-cache.health';
-export { RedisCacheInputError, RedisCacheConfigError } from './errors';
-export { createCacheRedis } from './connections/create-client';
-export { createCacheClient } from './connections/create-client';
+export type { BreakerState, ConnectionBreaker, ConnectionState } from './resilience/breaker';
+
+// Errors
+export { RedisCacheConfigError, RedisCacheInputError } from './errors';
+
+// Clients, for apps that create their own or share the cache outside Nest
 export { closeCacheClient } from './connections/close-client';
+export { createCacheClient, createCacheRedis } from './connections/create-client';
 export { parseHostPorts } from './connections/connection-options';
 export type {
   CacheClientOptions,
   ClusterConnectionOptions,
   ExistingConnectionOptions,
   HostPort,
+  RedisConnectionOptions,
   SentinelConnectionOptions,
   StandaloneConnectionOptions,
 } from './connections/connection-options';
-export { bucketPlacements, describeBucketSpread } from './messages/bucket-spread';
-export type { BucketPlacement } from './messages/bucket-spread';
+
+// Options, and the defaults an app may build on
+export type {
+  CacheLogger,
+  CacheRuntimeOptions,
+  CircuitBreakerOptions,
+  EmbeddingCacheOptions,
+  MessageCacheOptions,
+  RedisCacheModuleOptions,
+  ResolvedEmbeddingOptions,
+  ResolvedMessageOptions,
+} from './options/redis-cache-options';
+export type { Precision } from './keys';
 export {
-  DEFAULT_CONNECTION_NAMES,
   DEFAULT_DEADLINE_MS,
   DEFAULT_READY_TIMEOUT_MS,
   EMBEDDING_DEFAULTS,
@@ -36,19 +62,4 @@ export {
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
-  CIRCUIT_BREAKER_DEFAULTS,
 } from './options/defaults';
-export type { BreakerState, ConnectionBreaker, ConnectionState } from './resilience/breaker';
-export type { EmbeddingCacheStats } from './embeddings/embedding-cache-stats';
-export type { MessageCacheStats } from './messages/message-cache-stats';
-export type { CacheLogger } from './options/redis-cache-options';
-export type { Precision } from './keys';
-export type {
-  CacheRuntimeOptions,
-  CircuitBreakerOptions,
-  EmbeddingCacheOptions,
-  MessageCacheOptions,
-  RedisCacheModuleOptions,
-  RedisConnectionOptions,
-  ResolvedRedisCacheOptions,
-} from './options/redis-cache-options';

@@ -17,8 +17,10 @@ const ROOT = 'wbot';
  */
 export const CONVERSATION_HEADER = `${ROOT}:conversation:v1`;
 
+/** How vectors are stored: 4 or 8 bytes per dimension, little-endian. */
 export type Precision = 'float32' | 'float64';
 
+/** A user's two embedding keys, which share the user's hash tag. */
 export interface EmbeddingKeys {
   /** HASH: entry field -> vector bytes. */
   readonly vectors: string;
@@ -26,6 +28,10 @@ export interface EmbeddingKeys {
   readonly lru: string;
 }
 
+/**
+ * A conversation's keys and those of its bucket, all under the bucket's hash
+ * tag, so that a script on them touches a single hash slot.
+ */
 export interface ConversationKeys {
   /** LIST: a header element, then one JSON message per element. */
   readonly messages: string;
@@ -64,6 +70,7 @@ export function userTag(userId: string): string {
   return sha256(Buffer.from(userId, 'utf16le')).toString('base64url');
 }
 
+/** A user's embedding keys, `wbot:emb:{<userTag>}:vec` and `:lru`. */
 export function embeddingKeys(userId: string): EmbeddingKeys {
   const base = `${ROOT}:emb:{${userTag(userId)}}`;
   return { vectors: `${base}:vec`, lru: `${base}:lru` };
@@ -113,10 +120,12 @@ export function conversationBucket(conversationId: string, buckets: number): num
   return sha256(Buffer.from(conversationId, 'utf8')).readUInt32BE(0) % buckets;
 }
 
+/** The start of every key of message bucket `bucket`: `wbot:msg:{b<bucket>}:`, whose hash tag decides its slot. */
 export function bucketPrefix(bucket: number): string {
   return `${ROOT}:msg:{b${bucket}}:`;
 }
 
+/** The keys of a conversation in bucket `bucket` (from `conversationBucket`), and of that bucket. */
 export function conversationKeys(conversationId: string, bucket: number): ConversationKeys {
   const prefix = bucketPrefix(bucket);
   return {

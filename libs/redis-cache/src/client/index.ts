@@ -1,13 +1,19 @@
 /**
  * `@wbot/redis-cache/client`: the framework-free message cache client, for a
  * frontend (e.g. a Next.js route handler) or a worker that shares the `shared`
- * Redis with the Nest backend. Its only dependency is ioredis.
+ * Redis with the Nest backend. It needs only ioredis (and `cluster-key-slot`,
+ * which ioredis uses too): no Nest, no opossum.
+ *
+ * @packageDocumentation
  */
+
 export { MessageCacheClient } from '../messages/message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from '../messages/message-cache.client';
-export { createCacheRedis } from '../connections/create-client';
-export { createCacheClient } from '../connections/create-client';
+export type { MessageCacheStats } from '../messages/message-cache-stats';
+export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
+export { RedisCacheConfigError, RedisCacheInputError } from '../errors';
 export { closeCacheClient } from '../connections/close-client';
+export { createCacheClient, createCacheRedis } from '../connections/create-client';
 export { parseHostPorts } from '../connections/connection-options';
 export type {
   CacheClientOptions,
@@ -18,15 +24,17 @@ export type {
   SentinelConnectionOptions,
   StandaloneConnectionOptions,
 } from '../connections/connection-options';
-export { RedisCacheInputError, RedisCacheConfigError } from '../errors';
+export type {
+  CacheLogger,
+  CacheRuntimeOptions,
+  MessageCacheOptions,
+  ResolvedMessageOptions,
+} from '../options/redis-cache-options';
 export {
+  DEFAULT_DEADLINE_MS,
   DEFAULT_READY_TIMEOUT_MS,
   FAIL_FAST_CLUSTER_OPTIONS,
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
 } from '../options/defaults';
-export type { MessageCacheStats } from '../messages/message-cache-stats';
-export type { CacheRuntimeOptions, MessageCacheOptions } from '../options/redis-cache-options';
-export type { CacheLogger } from '../options/redis-cache-options';
-export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';

@@ -30,7 +30,7 @@ function endWithin(client: Client, ms: number): Promise<boolean> {
  * forever. After a QUIT that went through, the client ends by itself (a
  * cluster once each node has): a disconnect on top would start a second close.
  */
-export async function closeCacheClient(client: Client): Promise<void> {
+export async function closeCacheClient(client: Redis | Cluster): Promise<void> {
   if (hasEnded(client)) return;
   if (client.status === 'ready') {
     const quit = await client.quit().then(

@@ -4,17 +4,23 @@ import { RedisCacheConfigError } from '../errors';
 
 /** A Redis server, cluster node or sentinel. */
 export interface HostPort {
+  /** Its host name or IP address. */
   host: string;
+  /** Its TCP port. */
   port: number;
 }
 
 /** One Redis server: a URL and/or any ioredis options, which override the fail-fast defaults. */
 export interface StandaloneConnectionOptions extends RedisOptions {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS; ioredis options given beside it win. */
   url?: string;
   /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;
+  /** Not with `url`: a cluster is `ClusterConnectionOptions`. */
   cluster?: never;
+  /** Not with `url`: a Sentinel master is `SentinelConnectionOptions`. */
   sentinel?: never;
+  /** Not with `url`: the app's own client is `ExistingConnectionOptions`. */
   client?: never;
 }
 
@@ -23,6 +29,7 @@ export interface StandaloneConnectionOptions extends RedisOptions {
  * the fail-fast defaults (`redisOptions` is merged key by key).
  */
 export interface ClusterConnectionOptions {
+  /** The seed nodes, and any ioredis Cluster options. */
   cluster: ClusterOptions & { nodes: HostPort[] };
   /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;
@@ -33,6 +40,7 @@ export interface ClusterConnectionOptions {
  * and any ioredis options, which override the fail-fast defaults.
  */
 export interface SentinelConnectionOptions {
+  /** The sentinels, the master group's name, and any ioredis options. */
   sentinel: Omit<RedisOptions, 'sentinels' | 'name'> & { sentinels: HostPort[]; name: string };
   /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;
@@ -46,6 +54,7 @@ export interface SentinelConnectionOptions {
  * never closes it: its owner does.
  */
 export interface ExistingConnectionOptions {
+  /** The app's ioredis `Redis` or `Cluster`. */
   client: Redis | Cluster;
   /** The connection's name in log lines (defaults: `local`, `shared`). */
   namespace?: string;

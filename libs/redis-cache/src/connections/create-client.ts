@@ -75,7 +75,7 @@ export function createCacheClient(options: CacheClientOptions): Redis | Cluster 
 
 /**
  * An ioredis client with the library's fail-fast defaults (no offline queue, no
- * retries per request, 100 ms command timeout, capped reconnect with jitter),
+ * retries per request, a 1 s command timeout as a backstop, capped reconnect with jitter),
  * which `options` may override, and an `'error'` listener so that a failure can
  * never surface as an unhandled error event.
  */

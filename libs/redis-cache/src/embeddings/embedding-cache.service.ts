@@ -17,18 +17,20 @@ import { defineScripts, runScript, runScriptThen } from '../scripts/lua-scripts'
 import { EMBEDDING_SCRIPTS } from './embedding-scripts';
 import { decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
 
+/** How a read returns its vectors. */
 export interface EmbeddingReadOptions {
   /** Return `Float32Array` instead of `number[]`. */
   asFloat32Array?: boolean;
 }
 
+/** One text and its embedding, to store with `cacheEmbeddings`. */
 export interface EmbeddingEntry {
+  /** The text the embedding was computed from; the key holds its hash, never the text. */
   text: string;
+  /** Its vector, at most `maxDimensions` finite numbers. */
   embedding: number[] | Float32Array;
 }
 
-type AsArray = { asFloat32Array?: false };
-type AsFloat32 = { asFloat32Array: true };
 type Vector = number[] | Float32Array;
 
 /** A computation under way in this process, and when it started. */
@@ -46,6 +48,7 @@ const BYTES_PER_ELEMENT = { float32: 4, float64: 8 } as const;
  * `null` / `false`; bad arguments reject with RedisCacheInputError.
  */
 export class EmbeddingCacheService {
+  /** The options in effect, defaults filled in. */
   readonly options: ResolvedEmbeddingOptions;
   private readonly redis: SafeRedis;
   private readonly counters: EmbeddingCacheStats = {
@@ -77,8 +80,21 @@ export class EmbeddingCacheService {
     });
   }
 
-  getCachedEmbedding(userId: string, text: string, options?: AsArray): Promise<number[] | null>;
-  getCachedEmbedding(userId: string, text: string, options: AsFloat32): Promise<Float32Array | null>;
+  /**
+   * The user's cached vector for `text` as `number[]`, or `null` on a miss or a
+   * Redis failure. A hit refreshes the entry's place in the LRU and its TTL.
+   */
+  getCachedEmbedding(
+    userId: string,
+    text: string,
+    options?: EmbeddingReadOptions & { asFloat32Array?: false },
+  ): Promise<number[] | null>;
+  /** The user's cached vector for `text` as a `Float32Array`, or `null` on a miss or a Redis failure. */
+  getCachedEmbedding(
+    userId: string,
+    text: string,
+    options: EmbeddingReadOptions & { asFloat32Array: true },
+  ): Promise<Float32Array | null>;
   async getCachedEmbedding(userId: string, text: string, options?: EmbeddingReadOptions): Promise<Vector | null> {
     assertUserId(userId);
     assertText(text, 'text');
@@ -87,8 +103,21 @@ export class EmbeddingCacheService {
     return vector;
   }
 
-  getCachedEmbeddings(userId: string, texts: string[], options?: AsArray): Promise<(number[] | null)[]>;
-  getCachedEmbeddings(userId: string, texts: string[], options: AsFloat32): Promise<(Float32Array | null)[]>;
+  /**
+   * One cached vector (`number[]`) or `null` per text, in order, in one round
+   * trip; all `null` on a Redis failure. Hits refresh their LRU place and TTL.
+   */
+  getCachedEmbeddings(
+    userId: string,
+    texts: string[],
+    options?: EmbeddingReadOptions & { asFloat32Array?: false },
+  ): Promise<(number[] | null)[]>;
+  /** One cached vector (`Float32Array`) or `null` per text, in order, in one round trip. */
+  getCachedEmbeddings(
+    userId: string,
+    texts: string[],
+    options: EmbeddingReadOptions & { asFloat32Array: true },
+  ): Promise<(Float32Array | null)[]>;
   async getCachedEmbeddings(
     userId: string,
     texts: string[],
@@ -102,6 +131,10 @@ export class EmbeddingCacheService {
     return this.read(this.keysOf(userId), fields, options, 'getCachedEmbeddings');
   }
 
+  /**
+   * Stores the user's vector for `text`, evicting the user's least recently used
+   * entries past `maxEntriesPerUser`. `true` once stored, `false` on a Redis failure.
+   */
   async cacheEmbedding(userId: string, text: string, embedding: number[] | Float32Array): Promise<boolean> {
     assertUserId(userId);
     assertText(text, 'text');
@@ -110,6 +143,7 @@ export class EmbeddingCacheService {
     return this.write(this.keysOf(userId), [[this.field(text), embedding]], 'cacheEmbedding');
   }
 
+  /** Stores several of the user's vectors in one round trip: `true` once all are stored, `false` on a Redis failure. */
   async cacheEmbeddings(userId: string, entries: EmbeddingEntry[]): Promise<boolean> {
     assertUserId(userId);
     assertArray(entries, 'entries', this.options.maxBatchSize);
@@ -143,13 +177,14 @@ export class EmbeddingCacheService {
     userId: string,
     texts: string[],
     compute: ComputeEmbeddings,
-    options?: AsArray,
+    options?: EmbeddingReadOptions & { asFloat32Array?: false },
   ): Promise<number[][]>;
+  /** As above, with every vector returned as a `Float32Array`. */
   getOrComputeEmbeddings(
     userId: string,
     texts: string[],
     compute: ComputeEmbeddings,
-    options: AsFloat32,
+    options: EmbeddingReadOptions & { asFloat32Array: true },
   ): Promise<Float32Array[]>;
   async getOrComputeEmbeddings(
     userId: string,
@@ -209,6 +244,7 @@ export class EmbeddingCacheService {
     }
   }
 
+  /** Removes every cached vector of the user: `true` once they are gone, `false` on a Redis failure. */
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
     const keys = this.keysOf(userId);
@@ -224,6 +260,7 @@ export class EmbeddingCacheService {
     );
   }
 
+  /** The cache's counters since it was created, as a copy. */
   stats(): EmbeddingCacheStats {
     return { ...this.counters };
   }

@@ -1,5 +1,6 @@
 import type { Precision } from '../keys';
 
+/** How many bytes one stored vector element takes in each precision. */
 export const BYTES_PER_ELEMENT: Record<Precision, number> = { float32: 4, float64: 8 };
 
 /** Whether typed arrays on this host are little-endian (every platform Node ships for but s390x). */
@@ -17,6 +18,7 @@ export function swapToLittleEndian(bytes: Buffer, size: number, hostIsLittleEndi
   return size === 4 ? bytes.swap32() : bytes.swap64();
 }
 
+/** The bytes a vector is stored as: each element in `precision` (rounded, for float32), little-endian. */
 export function encodeVector(vector: ArrayLike<number>, precision: Precision): Buffer {
   const typed = precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
   return swapToLittleEndian(Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength), typed.BYTES_PER_ELEMENT);

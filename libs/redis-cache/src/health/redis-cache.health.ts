@@ -45,13 +45,24 @@ interface MasterHealth {
  * reported under `masters` (`host:port`). A dead master takes only its own
  * slots out of the cache, so the connection is down only when no master answers.
  */
+export abstract class RedisCacheHealthIndicator {
+  /**
+   * The connection's health under `key` (default `redis-<connection>`): up with
+   * the PING latency, or down with the reason. Never rejects.
+   */
+  abstract isHealthy(connection: RedisCacheConnection, key?: string): Promise<RedisCacheHealthResult>;
+}
+
+/** The indicator `RedisCacheModule` provides as `RedisCacheHealthIndicator`, on the module's connections and breakers. */
 @Injectable()
-export class RedisCacheHealthIndicator {
+export class ModuleHealthIndicator extends RedisCacheHealthIndicator {
   constructor(
     private readonly connections: ModuleConnections,
     private readonly breakers: ModuleBreakers,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   async isHealthy(connection: RedisCacheConnection, key = `redis-${connection}`): Promise<RedisCacheHealthResult> {
     const check = indicator(key);

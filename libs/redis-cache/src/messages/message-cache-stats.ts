@@ -11,7 +11,9 @@ export interface MessageCacheStats {
   hits: number;
   /** Reads that found no conversation, or one not safe to serve yet (a write to it failed on Redis). */
   misses: number;
+  /** Appends that went through (`appendMessages` returned true). */
   appends: number;
+  /** Conversations cached whole, by `cacheMessages` or by a `getOrLoadMessages` miss. */
   fills: number;
   /** Fills refused because a write came in while their loader ran. */
   fillsRefused: number;

@@ -30,11 +30,13 @@ import { UnsettledConversations } from './unsettled-conversations';
 /** A cached message: any plain JSON object. One with an `id` is appended at most once. */
 export type CachedMessage = Record<string, unknown>;
 
+/** Which of a conversation's cached messages a read returns. */
 export interface ReadMessagesOptions {
   /** Return only the last N messages. */
   last?: number;
 }
 
+/** Loads a whole conversation from the database, for `getOrLoadMessages` on a miss. */
 export type MessageLoader = () => Promise<CachedMessage[]>;
 
 /** The status a write script returns first (-1, not cached, is any other failure to write here). */
@@ -78,8 +80,8 @@ interface MessageLayout {
 }
 
 /**
- * The conversation message cache, free of any framework: its only dependency is
- * ioredis, so a Next.js route handler or a worker can share the cache with the
+ * The conversation message cache, free of any framework: it needs only ioredis,
+ * so a Next.js route handler or a worker can share the cache with the
  * Nest `MessageCacheService` (which is this class). Both run the same scripts
  * on the same keys, so a read here counts for LRU and TTL like one there.
  *
@@ -88,8 +90,9 @@ interface MessageLayout {
  * write is refused (leases, as in "Scaling Memcache at Facebook").
  */
 export class MessageCacheClient {
+  /** The options in effect, defaults filled in. */
   readonly options: ResolvedMessageOptions;
-  protected readonly redis: SafeRedis;
+  private readonly redis: SafeRedis;
   private readonly counters: MessageCacheStats = {
     hits: 0,
     misses: 0,
@@ -223,6 +226,7 @@ export class MessageCacheClient {
     return true;
   }
 
+  /** The cache's counters since it was created, as a copy. */
   stats(): MessageCacheStats {
     return { ...this.counters };
   }

@@ -1,6 +1,10 @@
 /** Clears a batch of one bucket's conversations, or all of them; resolves to how many were cached, rejects on failure. */
 export type ClearBatch = (bucket: number, conversationIds: readonly string[] | 'all') => Promise<number>;
 
+/**
+ * What `UnsettledConversations` needs from its message client: the limits, how
+ * to find and clear a conversation's bucket, and the connection's readiness.
+ */
 export interface UnsettledOptions {
   /** The most conversations remembered; past it, the oldest one's bucket is cleared whole. */
   readonly max: number;

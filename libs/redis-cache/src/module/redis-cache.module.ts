@@ -1,16 +1,11 @@
-import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Logger, Module, type ConfigurableModuleAsyncOptions, type DynamicModule, type Provider } from '@nestjs/common';
 import { ModuleConnections } from './module-connections';
 import { ModuleBreakers } from './module-breakers';
 import { EmbeddingCacheService } from '../embeddings/embedding-cache.service';
-import { RedisCacheHealthIndicator } from '../health/redis-cache.health';
+import { ModuleHealthIndicator, RedisCacheHealthIndicator } from '../health/redis-cache.health';
 import { MessageCacheService } from '../messages/message-cache.service';
 import { REDIS_CACHE_CONNECTIONS, REDIS_CACHE_OPTIONS, getRedisCacheConnectionToken } from './redis-cache.tokens';
-import {
-  ASYNC_OPTIONS_TYPE,
-  ConfigurableRedisCacheModule,
-  OPTIONS_TYPE,
-  RAW_OPTIONS_TOKEN,
-} from './redis-cache.module-definition';
+import { ConfigurableRedisCacheModule, RAW_OPTIONS_TOKEN } from './redis-cache.module-definition';
 import type { RedisCacheModuleOptions, ResolvedRedisCacheOptions } from '../options/redis-cache-options';
 import { resolveModuleOptions } from '../options/resolve-options';
 
@@ -59,12 +54,31 @@ const serviceProviders: Provider[] = [
         breaker: breakers.get('shared'),
       }),
   },
-  RedisCacheHealthIndicator,
+  { provide: RedisCacheHealthIndicator, useClass: ModuleHealthIndicator },
   ...connectionProviders,
 ];
 
+/** What `RedisCacheModule.forRoot` takes: the module's options, and whether to register it globally. */
+export type RedisCacheModuleRootOptions = RedisCacheModuleOptions & {
+  /** Registers the module globally, so that every module can inject its services. Default `false`. */
+  isGlobal?: boolean;
+};
+
 /**
- * `RedisCacheModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory | useClass | useExisting, isGlobal })`.
+ * What `RedisCacheModule.forRootAsync` takes: Nest's usual async options
+ * (`imports`, `inject` and `useFactory`, or `useClass` / `useExisting` with a
+ * `create()` method), which give the module's options, and whether to register
+ * it globally.
+ */
+export interface RedisCacheModuleAsyncOptions extends ConfigurableModuleAsyncOptions<RedisCacheModuleOptions> {
+  /** Registers the module globally, so that every module can inject its services. Default `false`. */
+  isGlobal?: boolean;
+}
+
+/**
+ * The Nest module: `RedisCacheModule.forRoot(options)` or
+ * `RedisCacheModule.forRootAsync({ imports, inject, useFactory })`.
+ *
  * Provides `EmbeddingCacheService` (on the `local` connection), `MessageCacheService`
  * (on `shared`), `RedisCacheHealthIndicator`, and each connection's ioredis client
  * under `getRedisCacheConnectionToken('local' | 'shared')`. It creates and closes
@@ -73,24 +87,26 @@ const serviceProviders: Provider[] = [
  * logged that it goes on without them. Invalid options stop the start.
  */
 @Module({})
-export class RedisCacheModule extends ConfigurableRedisCacheModule {
-  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return RedisCacheModule.assemble(super.forRoot(options));
+export class RedisCacheModule {
+  /** The module, with options known at import time. */
+  static forRoot(options: RedisCacheModuleRootOptions): DynamicModule {
+    return RedisCacheModule.assemble(ConfigurableRedisCacheModule.forRoot(options));
   }
 
-  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return RedisCacheModule.assemble(super.forRootAsync(options));
+  /** The module, with options from a factory (for example one that reads `ConfigService`). */
+  static forRootAsync(options: RedisCacheModuleAsyncOptions): DynamicModule {
+    return RedisCacheModule.assemble(ConfigurableRedisCacheModule.forRootAsync(options));
   }
 
   private static assemble(generated: DynamicModule): DynamicModule {
     return {
       ...generated,
+      module: RedisCacheModule,
       providers: [...(generated.providers ?? []), ...serviceProviders],
       exports: [
         EmbeddingCacheService,
         MessageCacheService,
         RedisCacheHealthIndicator,
-        REDIS_CACHE_OPTIONS,
         ...connectionProviders.map((provider) => (provider as { provide: string }).provide),
       ],
     };

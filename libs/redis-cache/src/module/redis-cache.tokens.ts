@@ -6,6 +6,7 @@ export const REDIS_CACHE_OPTIONS = Symbol('REDIS_CACHE_OPTIONS');
 /** The module's two connections: `local` (AI-only: embeddings) and `shared` (read by the frontend too: messages). */
 export type RedisCacheConnection = 'local' | 'shared';
 
+/** Every connection of the module, for the providers and checks made once per connection. */
 export const REDIS_CACHE_CONNECTIONS: readonly RedisCacheConnection[] = ['local', 'shared'];
 
 /**

@@ -1,4 +1,11 @@
-import { FAIL_FAST_REDIS_OPTIONS, reconnectDelay } from './defaults';
+import {
+  EMBEDDING_DEFAULTS,
+  FAIL_FAST_CLUSTER_OPTIONS,
+  FAIL_FAST_REDIS_OPTIONS,
+  FAIL_FAST_SENTINEL_OPTIONS,
+  MESSAGE_DEFAULTS,
+  reconnectDelay,
+} from './defaults';
 
 describe('reconnectDelay', () => {
   it('grows exponentially from 50 ms, is capped at 1 s, and never gives up', () => {
@@ -26,5 +33,28 @@ describe('FAIL_FAST_REDIS_OPTIONS', () => {
       disconnectTimeout: 200,
     });
     expect(typeof retryStrategy).toBe('function');
+  });
+});
+
+describe('the defaults apps can import', () => {
+  it('are frozen, nested options included: a consumer cannot change them for every client', () => {
+    const exported = { EMBEDDING_DEFAULTS, MESSAGE_DEFAULTS, FAIL_FAST_REDIS_OPTIONS, FAIL_FAST_SENTINEL_OPTIONS };
+    const frozen = Object.entries({
+      ...exported,
+      FAIL_FAST_CLUSTER_OPTIONS,
+      'FAIL_FAST_CLUSTER_OPTIONS.redisOptions': FAIL_FAST_CLUSTER_OPTIONS.redisOptions,
+    }).filter(([, value]) => Object.isFrozen(value));
+    expect(frozen.map(([name]) => name)).toEqual([
+      'EMBEDDING_DEFAULTS',
+      'MESSAGE_DEFAULTS',
+      'FAIL_FAST_REDIS_OPTIONS',
+      'FAIL_FAST_SENTINEL_OPTIONS',
+      'FAIL_FAST_CLUSTER_OPTIONS',
+      'FAIL_FAST_CLUSTER_OPTIONS.redisOptions',
+    ]);
+    expect(() => {
+      (FAIL_FAST_REDIS_OPTIONS as { commandTimeout?: number }).commandTimeout = 5;
+    }).toThrow(TypeError);
+    expect(FAIL_FAST_REDIS_OPTIONS.commandTimeout).toBe(1000);
   });
 });

@@ -1,6 +1,12 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 
-/** Every default of the library, in one place. */
+/**
+ * Every default of the library, in one place. The ones exported to apps are
+ * frozen: the library reads them for every client and cache it creates, so a
+ * change made by one consumer would otherwise change them all.
+ */
+
+/** Each connection's name in log lines when its options give no `namespace`. */
 export const DEFAULT_CONNECTION_NAMES = { local: 'local', shared: 'shared' } as const;
 
 /**
@@ -12,7 +18,8 @@ const MAX_CALL_BYTES = 64 * 1024 * 1024;
 /** How long a caller waits for a computation or a load that another caller started, before it starts its own. */
 const JOIN_TIMEOUT_MS = 30_000;
 
-export const EMBEDDING_DEFAULTS = {
+/** The embedding cache's option defaults (`embeddings` in the module's options). */
+export const EMBEDDING_DEFAULTS = Object.freeze({
   maxEntriesPerUser: 1000,
   ttlSeconds: 7 * 24 * 60 * 60,
   namespace: 'default',
@@ -21,9 +28,10 @@ export const EMBEDDING_DEFAULTS = {
   maxBatchSize: 1000,
   maxCallBytes: MAX_CALL_BYTES,
   computeTimeoutMs: JOIN_TIMEOUT_MS,
-} as const;
+} as const);
 
-export const MESSAGE_DEFAULTS = {
+/** The message cache's option defaults (`messages` in the module's options). */
+export const MESSAGE_DEFAULTS = Object.freeze({
   maxCachedMessages: 10_000,
   ttlSeconds: 24 * 60 * 60,
   maxMessageBytes: 256 * 1024,
@@ -32,13 +40,14 @@ export const MESSAGE_DEFAULTS = {
   leaseTtlMs: 10_000,
   loadTimeoutMs: JOIN_TIMEOUT_MS,
   buckets: 1,
-} as const;
+} as const);
 
 /** How deep a message's JSON may nest (objects and arrays in one another). */
 export const MAX_MESSAGE_DEPTH = 64;
 
-/** Longest accepted user id or conversation id, in UTF-16 code units. */
+/** Longest accepted user id, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 1024;
+/** Longest accepted conversation id, in UTF-16 code units. */
 export const MAX_CONVERSATION_ID_LENGTH = 256;
 
 /** How many users' key names an embedding service remembers, to hash each id once (at most ~2 MB of ids). */
@@ -46,11 +55,12 @@ export const RECENT_USER_KEYS = 1024;
 
 /**
  * How many conversations a message client remembers to clear after writes that failed on Redis; past it,
- * the oldest one's whole bucket is cleared. And how many it clears per script, and how long it waits
- * before trying again after a clear failed.
+ * the oldest one's whole bucket is cleared.
  */
 export const MAX_UNSETTLED_CONVERSATIONS = 10_000;
+/** How many of those conversations a message client clears per script. */
 export const SETTLE_BATCH_SIZE = 500;
+/** How long a message client waits before trying again after a clear failed. */
 export const SETTLE_RETRY_MS = 250;
 
 /** How long a cache call may take in all before it gives its fallback. */
@@ -80,7 +90,7 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
  * with ioredis's own defaults a caller waits seconds while Redis is down, and a
  * command that timed out in the offline queue can still be sent later.
  */
-export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
+export const FAIL_FAST_REDIS_OPTIONS: Readonly<RedisOptions> = Object.freeze<RedisOptions>({
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
@@ -95,7 +105,7 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   // ioredis waits this long for a closing socket before destroying it (its default, 2 s, delays shutdown)
   disconnectTimeout: 200,
   retryStrategy: (attempt) => reconnectDelay(attempt),
-};
+});
 
 // The single-node options ioredis lets a cluster's node connections take: it sets their retry and queue itself.
 const {
@@ -112,7 +122,7 @@ const {
  * takes at least cluster-node-timeout anyway. A lost node is found again through
  * the MOVED replies of the others (ioredis's default).
  */
-export const FAIL_FAST_CLUSTER_OPTIONS: ClusterOptions = {
+export const FAIL_FAST_CLUSTER_OPTIONS: Readonly<ClusterOptions> = Object.freeze<ClusterOptions>({
   enableOfflineQueue: false,
   maxRedirections: 3,
   retryDelayOnFailover: 0,
@@ -120,8 +130,8 @@ export const FAIL_FAST_CLUSTER_OPTIONS: ClusterOptions = {
   retryDelayOnTryAgain: 0,
   slotsRefreshTimeout: 1000,
   clusterRetryStrategy: (attempt) => reconnectDelay(attempt),
-  redisOptions: FAIL_FAST_NODE_OPTIONS,
-};
+  redisOptions: Object.freeze(FAIL_FAST_NODE_OPTIONS),
+});
 
 /**
  * ioredis options for a master found through Sentinel: the single-node fail-fast
@@ -129,13 +139,13 @@ export const FAIL_FAST_CLUSTER_OPTIONS: ClusterOptions = {
  * failover detector, which reconnects as soon as a sentinel announces a new
  * master instead of waiting for the old one's socket to fail.
  */
-export const FAIL_FAST_SENTINEL_OPTIONS: RedisOptions = {
+export const FAIL_FAST_SENTINEL_OPTIONS: Readonly<RedisOptions> = Object.freeze<RedisOptions>({
   ...FAIL_FAST_REDIS_OPTIONS,
   sentinelRetryStrategy: (attempt) => reconnectDelay(attempt),
   sentinelReconnectStrategy: (attempt) => reconnectDelay(attempt),
   sentinelCommandTimeout: 1000,
   failoverDetector: true,
-};
+});
 
 /**
  * A connection's circuit breaker: it opens after 3 failed calls in a row, or once

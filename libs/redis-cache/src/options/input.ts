@@ -19,10 +19,16 @@ function assertId(value: unknown, argument: string, maxLength: number): asserts 
   }
 }
 
+/** A user id: a non-empty, well-formed string of at most `MAX_USER_ID_LENGTH` code units. */
 export function assertUserId(value: unknown): asserts value is string {
   assertId(value, 'userId', MAX_USER_ID_LENGTH);
 }
 
+/**
+ * A conversation id: a non-empty, well-formed string of at most
+ * `MAX_CONVERSATION_ID_LENGTH` code units, with no control characters: unlike a
+ * user id, it goes into key names as it is.
+ */
 export function assertConversationId(value: unknown): asserts value is string {
   assertId(value, 'conversationId', MAX_CONVERSATION_ID_LENGTH);
   if (CONTROL_CHARACTERS.test(value)) {
@@ -30,10 +36,12 @@ export function assertConversationId(value: unknown): asserts value is string {
   }
 }
 
+/** A text to embed: any string, the empty one included. */
 export function assertText(value: unknown, argument: string): asserts value is string {
   if (typeof value !== 'string') throw new RedisCacheInputError(argument, 'must be a string');
 }
 
+/** A batch: an array of at most `maxLength` elements; the caller checks the elements. */
 export function assertArray(value: unknown, argument: string, maxLength: number): asserts value is unknown[] {
   if (!Array.isArray(value)) throw new RedisCacheInputError(argument, 'must be an array');
   if (value.length > maxLength) {
@@ -65,6 +73,7 @@ export function assertVector(
   }
 }
 
+/** A callback the cache calls on a miss: the loader or the compute function. */
 export function assertFunction(value: unknown, argument: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') throw new RedisCacheInputError(argument, 'must be a function');
 }

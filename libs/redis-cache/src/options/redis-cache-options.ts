@@ -6,9 +6,11 @@ export type { RedisConnectionOptions, ResolvedConnectionOptions } from '../conne
 
 /** The logging the library needs; Nest's `Logger` and `console` both fit. */
 export interface CacheLogger {
+  /** Logs one warning line. */
   warn(message: string): void;
 }
 
+/** The embedding cache's options (`embeddings` in the module's options); each has a default. */
 export interface EmbeddingCacheOptions {
   /** Entries kept per user before the least recently used is evicted. Default 1000. */
   maxEntriesPerUser?: number;
@@ -33,6 +35,7 @@ export interface EmbeddingCacheOptions {
   computeTimeoutMs?: number;
 }
 
+/** The message cache's options (`messages` in the module's options); each has a default. */
 export interface MessageCacheOptions {
   /** The most messages cached across all conversations. Default 10000. */
   maxCachedMessages?: number;
@@ -83,14 +86,18 @@ export interface CircuitBreakerOptions {
   resetTimeoutMs?: number;
 }
 
+/** The options of `RedisCacheModule.forRoot` / `forRootAsync`: the two connections, and the caches' options. */
 export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logger' | 'breaker'> {
+  /** The module's two connections, each a URL and ioredis options, a cluster, a Sentinel master, or the app's own client. */
   connections: {
     /** The AI-only Redis; embeddings live here. */
     local: RedisConnectionOptions;
     /** The Redis the frontend reads too; conversation messages live here. */
     shared: RedisConnectionOptions;
   };
+  /** The embedding cache's options. */
   embeddings?: EmbeddingCacheOptions;
+  /** The message cache's options. */
   messages?: MessageCacheOptions;
   /** One breaker per connection, shared by the caches and the health check on it. */
   circuitBreaker?: CircuitBreakerOptions;
@@ -102,11 +109,15 @@ export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logg
   readyTimeoutMs?: number;
 }
 
+/** The embedding cache's options in effect, defaults filled in (`EmbeddingCacheService.options`). */
 export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'hashSecret'>> &
   Pick<EmbeddingCacheOptions, 'hashSecret'>;
+/** The message cache's options in effect, defaults filled in (`MessageCacheClient.options`). */
 export type ResolvedMessageOptions = Required<MessageCacheOptions>;
+/** A connection's circuit breaker options in effect, defaults filled in. */
 export type ResolvedCircuitBreakerOptions = Required<CircuitBreakerOptions>;
 
+/** The module's options once validated, defaults filled in, as its providers get them (`REDIS_CACHE_OPTIONS`). */
 export interface ResolvedRedisCacheOptions {
   connections: { local: ResolvedConnectionOptions; shared: ResolvedConnectionOptions };
   embeddings: ResolvedEmbeddingOptions;

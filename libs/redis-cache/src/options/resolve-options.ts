@@ -45,6 +45,7 @@ function integer(value: unknown, option: string, fallback: number, min = 1, max 
 
 const NAMESPACE = /^[A-Za-z0-9._:/-]{1,128}$/;
 
+/** The embedding cache's options, checked and completed with `EMBEDDING_DEFAULTS`. */
 export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefined): ResolvedEmbeddingOptions {
   const raw = section(options, 'embeddings');
   const namespace = raw.namespace ?? EMBEDDING_DEFAULTS.namespace;
@@ -76,6 +77,10 @@ export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefin
   };
 }
 
+/**
+ * The message cache's options, checked and completed with `MESSAGE_DEFAULTS`;
+ * `buckets` may not exceed `maxCachedMessages`.
+ */
 export function resolveMessageOptions(options: MessageCacheOptions | undefined): ResolvedMessageOptions {
   const raw = section(options, 'messages');
   const resolved = {
@@ -98,10 +103,12 @@ export function resolveMessageOptions(options: MessageCacheOptions | undefined):
   return resolved;
 }
 
+/** The `deadlineMs` option: a positive integer, `DEFAULT_DEADLINE_MS` when absent. */
 export function resolveDeadline(value: unknown): number {
   return integer(value, 'deadlineMs', DEFAULT_DEADLINE_MS);
 }
 
+/** The circuit breaker options, checked and completed with `CIRCUIT_BREAKER_DEFAULTS`. */
 export function resolveCircuitBreaker(options: CircuitBreakerOptions | undefined): ResolvedCircuitBreakerOptions {
   const raw = section(options, 'circuitBreaker');
   const defaults = CIRCUIT_BREAKER_DEFAULTS;
@@ -125,6 +132,11 @@ export function resolveCircuitBreaker(options: CircuitBreakerOptions | undefined
   };
 }
 
+/**
+ * The module's options, checked and completed: both connections, each cache's
+ * section, the circuit breaker, the deadline and the ready timeout. Throws
+ * RedisCacheConfigError on the first invalid one, so the app does not start.
+ */
 export function resolveModuleOptions(options: RedisCacheModuleOptions): ResolvedRedisCacheOptions {
   if (!isRecord(options)) throw new RedisCacheConfigError('options', 'must be an object');
   const connections = section(options.connections, 'connections');

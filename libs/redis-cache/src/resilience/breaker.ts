@@ -31,8 +31,11 @@ export interface ConnectionBreaker {
 
 /** How a connection looks to the metrics: its name, its ioredis status and its breaker's state. */
 export interface ConnectionState {
+  /** The connection's name in log lines (`local`, `shared` or its `namespace`). */
   connection: string;
+  /** The ioredis client's status: `ready`, `connecting`, `reconnecting`, `end`, … */
   status: string;
+  /** The breaker's state as a whole, or `none` when the cache runs without one. */
   breaker: BreakerState | 'none';
   /** On a cluster, each master's breaker (`host:port`), once a call has gone to it. */
   masters?: Record<string, BreakerState>;

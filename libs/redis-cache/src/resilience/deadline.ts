@@ -1,3 +1,4 @@
+/** What `withDeadline` rejects with when no reply came in time; a breaker counts it as a failure. */
 export class DeadlineExceededError extends Error {
   override readonly name = 'DeadlineExceededError';
 }

@@ -14,6 +14,7 @@ interface Route {
   readonly scope: string;
 }
 
+/** What a `SafeRedis` needs beside its client: the connection's name, the deadline, a logger, and its breaker. */
 export interface SafeRedisOptions {
   /** Names the connection in log lines. */
   readonly connection: string;

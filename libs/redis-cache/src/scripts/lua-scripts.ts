@@ -11,6 +11,7 @@ import type { Cluster, Redis } from 'ioredis';
  * `messages/message-scripts.ts`.
  */
 
+/** A key or argument of a script call, as ioredis takes it. */
 export type ScriptArgument = string | Buffer | number;
 
 /** One assembled script: its command name (`wbotCache_<name>`), its number of keys and its Lua source. */

@@ -1,12 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Cluster, Redis } from 'ioredis';
-import {
-  EmbeddingCacheService,
-  MessageCacheService,
-  describeBucketSpread,
-  type CachedMessage,
-} from '@wbot/redis-cache';
+import { EmbeddingCacheService, MessageCacheService, type CachedMessage } from '@wbot/redis-cache';
+import { describeBucketSpread } from '../../src/messages/bucket-spread';
 import { MessageCacheClient, createCacheClient } from '@wbot/redis-cache/client';
 import { bucketBudget, bucketPrefix, conversationBucket, conversationKeys, embeddingKeys } from '../../src/keys';
 import { RedisCluster } from '../../../../test/support/redis-cluster';
@@ -16,7 +12,7 @@ import { OpossumConnectionBreaker } from '../../src/resilience/opossum-breaker';
 import type { ModuleConnections } from '../../src/module/module-connections';
 import type { ModuleBreakers } from '../../src/module/module-breakers';
 import { CIRCUIT_BREAKER_DEFAULTS, DEFAULT_DEADLINE_MS } from '../../src/options/defaults';
-import { RedisCacheHealthIndicator } from '../../src/health/redis-cache.health';
+import { ModuleHealthIndicator } from '../../src/health/redis-cache.health';
 import { until } from '../../../../test/support/until';
 import { embeddingStats } from '../../../../test/support/cache-stats';
 
@@ -207,7 +203,7 @@ describe('a dead master takes only its own slots', () => {
     const breaker = new OpossumConnectionBreaker('local', { ...CIRCUIT_BREAKER_DEFAULTS });
     breaker.follow(client);
     const embeddings = new EmbeddingCacheService(client, {}, { breaker, logger: { warn: () => undefined } });
-    const health = new RedisCacheHealthIndicator(
+    const health = new ModuleHealthIndicator(
       { get: () => client } as unknown as ModuleConnections,
       { get: () => breaker } as unknown as ModuleBreakers,
       { deadlineMs: DEFAULT_DEADLINE_MS } as never,

@@ -6,9 +6,9 @@ import {
   MessageCacheService,
   RedisCacheHealthIndicator,
   RedisCacheModule,
-  describeBucketSpread,
   getRedisCacheConnectionToken,
 } from '@wbot/redis-cache';
+import { describeBucketSpread } from '../../src/messages/bucket-spread';
 import { useClusterAndSentinel } from '../../../../test/support/cluster-and-sentinel';
 
 /** Every line the module logs at `log` level. */
