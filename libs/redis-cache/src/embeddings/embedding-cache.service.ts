@@ -15,7 +15,7 @@ import { resolveDeadline, resolveEmbeddingOptions } from '../options/resolve-opt
 import { SafeRedis } from '../resilience/safe-redis';
 import { defineScripts, runScript, runScriptThen } from '../scripts/lua-scripts';
 import { EMBEDDING_SCRIPTS } from './embedding-scripts';
-import { decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
+import { BYTES_PER_ELEMENT, decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
 
 /** How a read returns its vectors. */
 export interface EmbeddingReadOptions {
@@ -38,8 +38,6 @@ interface Computation {
   readonly vector: Promise<Vector>;
   readonly startedAt: number;
 }
-
-const BYTES_PER_ELEMENT = { float32: 4, float64: 8 } as const;
 
 /**
  * Per-user embedding cache on the `local` connection: exact LRU per user, a
@@ -329,11 +327,13 @@ export class EmbeddingCacheService {
           const values =
             fields.length === 1
               ? await runScript(this.redis.client, EMBEDDING_SCRIPTS.get, scriptKeys, args, true)
-              : await runScriptThen(this.redis.client, EMBEDDING_SCRIPTS.touch, scriptKeys, args, [
-                  'hmgetBuffer',
-                  keys.vectors,
-                  ...fields,
-                ]);
+              : (
+                  await runScriptThen(this.redis.client, EMBEDDING_SCRIPTS.touch, scriptKeys, args, [
+                    'hmgetBuffer',
+                    keys.vectors,
+                    ...fields,
+                  ])
+                )[1];
           return { values: values as (Buffer | null)[], readOnly: false };
         } catch (error) {
           // at maxmemory under noeviction the touch is refused: read without it
@@ -423,9 +423,9 @@ export class EmbeddingCacheService {
    * and callers, and one of them changing its result must not change another's.
    */
   private convert(vector: Vector, options: EmbeddingReadOptions | undefined): Vector {
-    const stored = this.options.precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
-    if (!options?.asFloat32Array) return Array.from(stored);
-    return stored instanceof Float32Array ? stored : Float32Array.from(stored);
+    const stored = encodeVector(vector, this.options.precision);
+    const decode = options?.asFloat32Array ? decodeToFloat32Array : decodeToArray;
+    return decode(stored, this.options.precision) as Vector;
   }
 }
 

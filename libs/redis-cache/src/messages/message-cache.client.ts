@@ -23,7 +23,7 @@ import { isOutOfMemory } from '../resilience/out-of-memory';
 import type { CacheRuntimeOptions, MessageCacheOptions, ResolvedMessageOptions } from '../options/redis-cache-options';
 import { resolveDeadline, resolveMessageOptions } from '../options/resolve-options';
 import { SafeRedis } from '../resilience/safe-redis';
-import { defineScripts, runScript, type ScriptArgument } from '../scripts/lua-scripts';
+import { defineScripts, runScript, runScriptThen, type ScriptArgument } from '../scripts/lua-scripts';
 import { MESSAGE_SCRIPTS, type MessageScript } from './message-scripts';
 import { UnsettledConversations } from './unsettled-conversations';
 
@@ -46,7 +46,7 @@ const LEASE_LOST = -3;
 
 /** What the message scripts are written in: every reply ends with what they did to other conversations. */
 type WriteReply = [status: number, evicted: number, dropped: number];
-type ReadReply = [hit: 1, messages: string[], evicted: number, dropped: number] | [0, string, number, number];
+type ReadReply = [hit: 1, size: number, evicted: number, dropped: number] | [0, string, number, number];
 
 /**
  * One read of a conversation: its messages on a hit; on a miss, the token of the
@@ -77,6 +77,20 @@ interface Located {
 interface MessageLayout {
   readonly args: ScriptArgument[];
   readonly withinLimits: boolean;
+}
+
+/**
+ * The messages in a native `LRANGE` of a conversation's list, sent after the
+ * read script found it cached: `0 -1` for all (which must start with the
+ * header), `-last -1` for the last ones (a short list's tail holds the header,
+ * never a message: messages are JSON objects). Null if the list changed to
+ * not cached between the script and the LRANGE (another client's clear or
+ * eviction, in the same round trip): the read is then a miss.
+ */
+function messagesOf(list: string[], last: number): string[] | null {
+  if (list.length === 0) return null;
+  if (list[0] === CONVERSATION_HEADER) return list.slice(1);
+  return last > 0 ? list : null;
 }
 
 /**
@@ -311,18 +325,28 @@ export class MessageCacheClient {
       'getCachedMessages',
       null,
       async (): Promise<ReadResult & { readOnly?: boolean }> => {
-        const args = [conversationId, ttlMs, budget, ...prefixes, last, leaseToken, this.options.leaseTtlMs];
+        const args = [conversationId, ttlMs, budget, ...prefixes, leaseToken, this.options.leaseTtlMs];
+        const range = last > 0 ? [-last, -1] : [0, -1];
         let script: ReadReply;
+        let list: string[];
         try {
-          script = (await runScript(this.redis.client, MESSAGE_SCRIPTS.read, keys, args)) as ReadReply;
+          const replies = await runScriptThen(this.redis.client, MESSAGE_SCRIPTS.read, keys, args, [
+            'lrange',
+            k.messages,
+            ...range,
+          ]);
+          [script, list] = replies as [ReadReply, string[]];
         } catch (error) {
           if (!isOutOfMemory(error)) throw error;
           return { ...(await this.readOnly(k, last)), readOnly: true };
         }
         this.count(script[2], script[3]);
-        // parsed here so that a damaged value counts as a Redis failure, not the caller's
         if (script[0] === 0) return { messages: null, holder: script[1] };
-        return { messages: JSON.parse(`[${script[1].join(',')}]`) as CachedMessage[] };
+        const items = messagesOf(list, last);
+        // parsed here so that a damaged value counts as a Redis failure, not the caller's
+        return items
+          ? { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] }
+          : { messages: null, holder: '' };
       },
       k.messages,
     );

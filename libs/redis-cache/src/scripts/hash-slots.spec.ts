@@ -15,7 +15,7 @@ const REPLIES: Record<ScriptName, (args: unknown[]) => unknown> = {
   embeddingTouch: () => 0,
   embeddingSet: () => 0,
   embeddingClear: () => 2,
-  messageRead: (args) => [0, args[6], 0, 0],
+  messageRead: (args) => [0, args[5], 0, 0],
   messageFill: () => [1, 0, 0],
   messageAppend: () => [1, 0, 0],
   messageClear: () => [1, 0, 0],

@@ -13,7 +13,13 @@ if not size then
   keep_bucket()
   return { -1, evicted, dropped }
 end
-if redis.call('EXISTS', ids) == 0 then
+-- one SMISMEMBER asks for the marker (is the id SET there?) and every id
+local asked = { IDS_MARKER }
+for i = 1, n do
+  if ARGV[6 + i] ~= '' then asked[#asked + 1] = ARGV[6 + i] end
+end
+local cached = members(ids, asked)
+if not cached[1] then
   -- the id SET was lost: a retried message would be appended twice, so drop
   -- the conversation; the next read fills it afresh
   forget(conversation)
@@ -22,9 +28,14 @@ if redis.call('EXISTS', ids) == 0 then
   return { -1, evicted, dropped }
 end
 local fresh, fresh_ids, seen = {}, {}, {}
+local answer = 1
 for i = 1, n do
   local id = ARGV[6 + i]
-  local duplicate = id ~= '' and (seen[id] or redis.call('SISMEMBER', ids, id) == 1)
+  local duplicate = false
+  if id ~= '' then
+    answer = answer + 1
+    duplicate = seen[id] or cached[answer]
+  end
   if not duplicate then
     fresh[#fresh + 1] = ARGV[6 + n + i]
     if id ~= '' then

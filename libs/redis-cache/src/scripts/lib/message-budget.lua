@@ -88,11 +88,11 @@ end
 -- - both lost: the bucket's lists are found with SCAN, unless a total of 0 says
 --   the bucket was empty (the total is kept at 0, so this runs once per loss).
 -- A list that is not a whole conversation is dropped, and the total recounted.
--- Costs two EXISTS while nothing is lost.
+-- Costs one EXISTS (of both keys) while nothing is lost.
 local function reconcile()
+  if redis.call('EXISTS', sizes, lru) == 2 then return end
   local has_sizes = redis.call('EXISTS', sizes) == 1
   local has_lru = redis.call('EXISTS', lru) == 1
-  if has_sizes and has_lru then return end
   local found
   if has_lru then
     found = redis.call('ZRANGE', lru, 0, -1)
@@ -152,20 +152,34 @@ end
 -- A list that is not a whole conversation is dropped; one outside the
 -- bookkeeping (an empty conversation whose bookkeeping was lost with the total
 -- at 0) is counted again, and room is made for it, before anything counts on
--- its size.
+-- its size. A counted conversation's size is its `sizes` field: every script
+-- that changes a list changes that field with it, and a lost `sizes` is
+-- rebuilt from the lists (reconcile), so an LLEN is needed only for one that
+-- is not counted.
 local function cached_size()
-  local size = whole_size(messages)
-  if not size then
+  local counted = redis.call('HGET', sizes, conversation)
+  if redis.call('LINDEX', messages, 0) ~= HEADER then
     if redis.call('EXISTS', messages) == 1 then dropped = dropped + 1 end
     forget(conversation)
     return nil
   end
-  if not redis.call('HGET', sizes, conversation) then
-    local total = get_total()
-    redis.call('HSET', sizes, conversation, size)
-    set_total(total + size)
-    redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
-    make_room(0, conversation)
-  end
+  if counted then return tonumber(counted) end
+  local size = redis.call('LLEN', messages) - 1
+  local total = get_total()
+  redis.call('HSET', sizes, conversation, size)
+  set_total(total + size)
+  redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
+  make_room(0, conversation)
   return size
+end
+
+-- Which of `items` are members of `set` (true or false, in order), asked in
+-- chunks: unpack() is limited by the Lua stack.
+local function members(set, items)
+  local found = {}
+  for i = 1, #items, 1000 do
+    local reply = redis.call('SMISMEMBER', set, unpack(items, i, math.min(i + 999, #items)))
+    for j = 1, #reply do found[i + j - 1] = reply[j] == 1 end
+  end
+  return found
 end
