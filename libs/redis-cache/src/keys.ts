@@ -17,8 +17,8 @@ const ROOT = 'wbot';
  */
 export const CONVERSATION_HEADER = `${ROOT}:conversation:v1`;
 
-/** How vectors are stored: 4 or 8 bytes per dimension, little-endian. */
-export type Precision = 'float32' | 'float64';
+/** How vectors are stored: IEEE 754 elements of 2, 4 or 8 bytes per dimension, little-endian. */
+export type Precision = 'float16' | 'float32' | 'float64';
 
 /** A user's two embedding keys, which share the user's hash tag. */
 export interface EmbeddingKeys {

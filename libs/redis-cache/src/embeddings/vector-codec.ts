@@ -1,7 +1,8 @@
 import type { Precision } from '../keys';
+import { float16Values, toFloat16Bits } from './float16';
 
 /** How many bytes one stored vector element takes in each precision. */
-export const BYTES_PER_ELEMENT: Record<Precision, number> = { float32: 4, float64: 8 };
+export const BYTES_PER_ELEMENT: Record<Precision, number> = { float16: 2, float32: 4, float64: 8 };
 
 /** Whether typed arrays on this host are little-endian (every platform Node ships for but s390x). */
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -15,12 +16,21 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
  */
 export function swapToLittleEndian(bytes: Buffer, size: number, hostIsLittleEndian = HOST_IS_LITTLE_ENDIAN): Buffer {
   if (hostIsLittleEndian) return bytes;
-  return size === 4 ? bytes.swap32() : bytes.swap64();
+  return size === 2 ? bytes.swap16() : size === 4 ? bytes.swap32() : bytes.swap64();
 }
 
-/** The bytes a vector is stored as: each element in `precision` (rounded, for float32), little-endian. */
+/** The typed array each precision is stored from and read into: float16 elements are their 16 bits. */
+function typedFrom(vector: ArrayLike<number>, precision: Precision): Uint16Array | Float32Array | Float64Array {
+  if (precision === 'float32') return Float32Array.from(vector);
+  if (precision === 'float64') return Float64Array.from(vector);
+  const halves = new Uint16Array(vector.length);
+  for (let i = 0; i < vector.length; i++) halves[i] = toFloat16Bits(vector[i]);
+  return halves;
+}
+
+/** The bytes a vector is stored as: each element in `precision` (rounded to nearest, ties to even), little-endian. */
 export function encodeVector(vector: ArrayLike<number>, precision: Precision): Buffer {
-  const typed = precision === 'float32' ? Float32Array.from(vector) : Float64Array.from(vector);
+  const typed = typedFrom(vector, precision);
   return swapToLittleEndian(Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength), typed.BYTES_PER_ELEMENT);
 }
 
@@ -31,7 +41,7 @@ export function encodeVector(vector: ArrayLike<number>, precision: Precision): B
  * vector of this precision. The view may share memory with the reply buffer:
  * callers copy out of it.
  */
-function view(bytes: Buffer, precision: Precision): Float32Array | Float64Array | null {
+function view(bytes: Buffer, precision: Precision): Uint16Array | Float32Array | Float64Array | null {
   const size = BYTES_PER_ELEMENT[precision];
   if (bytes.length === 0 || bytes.length % size !== 0) return null;
   // a copy is made at offset 0 of its own memory, so it is aligned (and may be swapped in place)
@@ -40,6 +50,7 @@ function view(bytes: Buffer, precision: Precision): Float32Array | Float64Array 
       ? bytes
       : swapToLittleEndian(Buffer.from(new Uint8Array(bytes).buffer), size);
   const length = bytes.length / size;
+  if (precision === 'float16') return new Uint16Array(aligned.buffer, aligned.byteOffset, length);
   return precision === 'float32'
     ? new Float32Array(aligned.buffer, aligned.byteOffset, length)
     : new Float64Array(aligned.buffer, aligned.byteOffset, length);
@@ -47,15 +58,25 @@ function view(bytes: Buffer, precision: Precision): Float32Array | Float64Array 
 
 /** An indexed copy: several times faster than `Array.from` on a typed array (bench/lib/decode-variants.js). */
 export function decodeToArray(bytes: Buffer, precision: Precision): number[] | null {
-  const floats = view(bytes, precision);
-  if (!floats) return null;
-  const array = new Array<number>(floats.length);
-  for (let i = 0; i < floats.length; i++) array[i] = floats[i];
+  const elements = view(bytes, precision);
+  if (!elements) return null;
+  const array = new Array<number>(elements.length);
+  if (elements instanceof Uint16Array) {
+    const values = float16Values();
+    for (let i = 0; i < elements.length; i++) array[i] = values[elements[i]];
+  } else {
+    for (let i = 0; i < elements.length; i++) array[i] = elements[i];
+  }
   return array;
 }
 
-/** Always a fresh Float32Array that owns its memory (float64 vectors are rounded). */
+/** Always a fresh Float32Array that owns its memory (float64 vectors are rounded; float16 ones are exact). */
 export function decodeToFloat32Array(bytes: Buffer, precision: Precision): Float32Array | null {
-  const floats = view(bytes, precision);
-  return floats && Float32Array.from(floats);
+  const elements = view(bytes, precision);
+  if (!elements) return null;
+  if (!(elements instanceof Uint16Array)) return Float32Array.from(elements);
+  const values = float16Values();
+  const floats = new Float32Array(elements.length);
+  for (let i = 0; i < elements.length; i++) floats[i] = values[elements[i]];
+  return floats;
 }

@@ -1,6 +1,7 @@
 import { MAX_CONVERSATION_ID_LENGTH, MAX_MESSAGE_DEPTH, MAX_USER_ID_LENGTH } from './defaults';
 import { RedisCacheInputError } from '../errors';
 import type { Precision } from '../keys';
+import { FLOAT16_MAX } from '../embeddings/float16';
 
 /**
  * Argument checks. Each throws RedisCacheInputError naming the argument; the
@@ -49,7 +50,12 @@ export function assertArray(value: unknown, argument: string, maxLength: number)
   }
 }
 
-const FLOAT32_MAX = 3.4028234663852886e38;
+/** The largest magnitude each precision holds: a larger element would be stored as infinity. */
+const PRECISION_MAX: Record<Precision, number> = {
+  float16: FLOAT16_MAX,
+  float32: 3.4028234663852886e38,
+  float64: Number.MAX_VALUE,
+};
 
 /** A vector must be non-empty, within the dimension limit, and finite in the stored precision. */
 export function assertVector(
@@ -64,7 +70,7 @@ export function assertVector(
   if (value.length > maxDimensions) {
     throw new RedisCacheInputError(argument, `must have at most ${maxDimensions} dimensions (got ${value.length})`);
   }
-  const limit = precision === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
+  const limit = PRECISION_MAX[precision];
   for (let i = 0; i < value.length; i++) {
     const element: unknown = value[i];
     if (typeof element !== 'number' || !Number.isFinite(element) || Math.abs(element) > limit) {

@@ -53,8 +53,8 @@ export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefin
     throw new RedisCacheConfigError('embeddings.namespace', `must match ${NAMESPACE}`);
   }
   const precision = raw.precision ?? EMBEDDING_DEFAULTS.precision;
-  if (precision !== 'float32' && precision !== 'float64') {
-    throw new RedisCacheConfigError('embeddings.precision', "must be 'float32' or 'float64'");
+  if (precision !== 'float16' && precision !== 'float32' && precision !== 'float64') {
+    throw new RedisCacheConfigError('embeddings.precision', "must be 'float16', 'float32' or 'float64'");
   }
   const hashSecret = raw.hashSecret;
   if (hashSecret !== undefined && (typeof hashSecret !== 'string' || hashSecret.length === 0)) {

@@ -453,6 +453,44 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       expect(await embeddings.getCachedEmbedding('u', 'doubles')).toEqual(values);
     });
 
+    it('stores float16 at 2 bytes per element and reads back each element rounded to nearest, ties to even', async () => {
+      const embeddings = cache({ precision: 'float16' });
+      // 1 + 2^-11 is halfway between 1 and 1 + 2^-10 (goes to even, 1); 1 + 3 * 2^-11 goes up to 1 + 2^-9
+      const values = [0.1, -2.5, 65504, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -24, 1e-8];
+      await embeddings.cacheEmbedding('u', 'halves', values);
+      await embeddings.cacheEmbedding('u', 'typed', Float32Array.from(values));
+      const rounded = [0.0999755859375, -2.5, 65504, 1, 1 + 2 ** -9, 2 ** -24, 0];
+      expect(await embeddings.getCachedEmbedding('u', 'halves')).toEqual(rounded);
+      expect(Array.from((await embeddings.getCachedEmbedding('u', 'typed', { asFloat32Array: true }))!)).toEqual(rounded);
+      const bytes = await inspect.hgetBuffer(embeddingKeys('u').vectors, field('halves', 'default', 'float16'));
+      expect(bytes!.length).toBe(14);
+      expect([...bytes!.subarray(0, 4)]).toEqual([0x66, 0x2e, 0x00, 0xc1]);
+    });
+
+    it('keeps float16 entries apart from float32 ones of the same text', async () => {
+      const halves = cache({ precision: 'float16' });
+      const singles = cache({ precision: 'float32' });
+      await singles.cacheEmbedding('u', 'hello', [0.1]);
+      expect(await halves.getCachedEmbedding('u', 'hello')).toBeNull();
+      await halves.cacheEmbedding('u', 'hello', [0.1]);
+      expect(await halves.getCachedEmbedding('u', 'hello')).toEqual([0.0999755859375]);
+      expect(await singles.getCachedEmbedding('u', 'hello')).toEqual([Math.fround(0.1)]);
+    });
+
+    it('rejects a float16 element past 65504 with RedisCacheInputError naming it, writing nothing', async () => {
+      const embeddings = cache({ precision: 'float16' });
+      const error = await rejection(embeddings.cacheEmbedding('u', 't', [1, 65505]));
+      expect([error.argument, error.message]).toEqual(['embedding[1]', 'embedding[1] must be a finite float16 number']);
+      expect(await topology.dbsize()).toBe(0);
+    });
+
+    it('returns a computed float16 vector exactly as a later read returns it', async () => {
+      const embeddings = cache({ precision: 'float16' });
+      const computed = await embeddings.getOrComputeEmbeddings('u', ['pi'], async () => [[Math.PI, 0.1]]);
+      expect(computed).toEqual([[3.140625, 0.0999755859375]]);
+      expect(await embeddings.getCachedEmbedding('u', 'pi')).toEqual(computed[0]);
+    });
+
     it('round-trips a 1536-dimension float32 vector exactly', async () => {
       const values = Array.from({ length: 1536 }, (_, i) => Math.fround(Math.sin(i)));
       const embeddings = cache();
