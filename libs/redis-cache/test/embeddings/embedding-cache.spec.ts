@@ -461,7 +461,9 @@ describe.each(TOPOLOGIES)('on %s', (name) => {
       await embeddings.cacheEmbedding('u', 'typed', Float32Array.from(values));
       const rounded = [0.0999755859375, -2.5, 65504, 1, 1 + 2 ** -9, 2 ** -24, 0];
       expect(await embeddings.getCachedEmbedding('u', 'halves')).toEqual(rounded);
-      expect(Array.from((await embeddings.getCachedEmbedding('u', 'typed', { asFloat32Array: true }))!)).toEqual(rounded);
+      expect(Array.from((await embeddings.getCachedEmbedding('u', 'typed', { asFloat32Array: true }))!)).toEqual(
+        rounded,
+      );
       const bytes = await inspect.hgetBuffer(embeddingKeys('u').vectors, field('halves', 'default', 'float16'));
       expect(bytes!.length).toBe(14);
       expect([...bytes!.subarray(0, 4)]).toEqual([0x66, 0x2e, 0x00, 0xc1]);
