@@ -17,7 +17,7 @@ const START = '<!-- sizing:start -->';
 const END = '<!-- sizing:end -->';
 const LIMIT = 1000;
 const DIMENSIONS = [384, 768, 1536, 3072];
-const PRECISIONS = ['float32', 'float64'];
+const PRECISIONS = ['float16', 'float32', 'float64'];
 const MESSAGE_BYTES = [100, 500, 2000];
 const CONVERSATIONS = 200;
 const MESSAGES_PER_CONVERSATION = 50;
@@ -67,7 +67,7 @@ async function embeddingRow(client, admin, dimensions, precision, users, entries
     keyBytes += (await memoryUsage(admin, keys.vectors)) + (await memoryUsage(admin, keys.lru));
   }
   const entries = users * entriesPerUser;
-  const payload = dimensions * (precision === 'float32' ? 4 : 8);
+  const payload = dimensions * { float16: 2, float32: 4, float64: 8 }[precision];
   return {
     dimensions,
     precision,

@@ -2,6 +2,8 @@
 // One adapter per embedding cache under test, all with the same shape:
 // fill(n) stores texts 0..n-1, hit(i) reads text i back (true only for a
 // 1536-d vector), write(i) stores text i, close() releases the connections.
+// Each system keeps its entries under keys of its own, so that all of them can
+// hold their fill at once.
 
 const { createHash } = require('node:crypto');
 const { CacheBackedEmbeddings } = require('@langchain/classic/embeddings/cache_backed');
@@ -15,7 +17,6 @@ const { viaLoop } = require('./decode-variants');
 const { DIMENSIONS, text, vectorFor } = require('./fixtures');
 const { plainClient, ready } = require('./redis');
 
-const USER = 'bench-user';
 const MAX_ENTRIES_PER_USER = 100_000;
 const FILL_BATCH = 100;
 
@@ -31,24 +32,29 @@ async function inBatches(n, call) {
   }
 }
 
-/** Ours: EmbeddingCacheService on a client from the library's createCacheRedis. */
-async function ours(url, { enableAutoPipelining }) {
+/**
+ * Ours: EmbeddingCacheService on a client from the library's createCacheRedis,
+ * `precision` float32 (the default) or float16; one user per configuration.
+ */
+async function ours(url, { enableAutoPipelining }, { precision = 'float32' } = {}) {
   const client = await ready(createCacheRedis(url, { enableAutoPipelining }));
-  const cache = new EmbeddingCacheService(client, { maxEntriesPerUser: MAX_ENTRIES_PER_USER });
+  const cache = new EmbeddingCacheService(client, { maxEntriesPerUser: MAX_ENTRIES_PER_USER, precision });
+  const user = `bench-user-${precision}-autopipelining-${enableAutoPipelining ? 'on' : 'off'}`;
   // A miss on an absent user loads the script and writes nothing.
-  await cache.getCachedEmbedding(USER, 'prime');
+  await cache.getCachedEmbedding(user, 'prime');
   return {
     cache,
+    user,
     fill: (n) =>
       inBatches(n, async (ids) => {
         const stored = await cache.cacheEmbeddings(
-          USER,
+          user,
           ids.map((i) => ({ text: text(i), embedding: vectorFor(i) })),
         );
         if (!stored) throw new Error('ours: fill failed');
       }),
-    hit: async (i) => isVector(await cache.getCachedEmbedding(USER, text(i))),
-    write: (i) => cache.cacheEmbedding(USER, text(i), vectorFor(i)),
+    hit: async (i) => isVector(await cache.getCachedEmbedding(user, text(i))),
+    write: (i) => cache.cacheEmbedding(user, text(i), vectorFor(i)),
     stats: () => cache.stats(),
     close: () => client.quit(),
   };
@@ -150,4 +156,4 @@ async function cacheManager(url) {
   };
 }
 
-module.exports = { USER, cacheManager, langchain, ours, raw };
+module.exports = { cacheManager, langchain, ours, raw };

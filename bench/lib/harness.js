@@ -9,10 +9,14 @@ const STALL_GRACE_MS = 15_000;
 /** No case needs more operations than this; the bound keeps latency samples in fixed memory. */
 const MAX_OPS = 1_000_000;
 
+/** Per case: a warm-up, then the timed run; the suites run every case `rounds` times. */
 function timings() {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('BENCH_ROUNDS must be a whole number of at least 1');
   return {
     warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 1000),
-    durationMs: Number(process.env.BENCH_DURATION_MS ?? 4000),
+    durationMs: Number(process.env.BENCH_DURATION_MS ?? 3000),
+    rounds,
   };
 }
 

@@ -2,7 +2,8 @@
 // One adapter per message store under test, all with the same shape, each
 // worker on its own conversation: fill(w) replaces conversation w with the 50
 // fixture messages, read(w) reads it back (true only for 50 messages),
-// append(w) adds one new message, close() releases the connections.
+// append(w) adds one new message, close() releases the connections. Each
+// system keeps its conversations under keys of its own.
 
 const { AIMessage, HumanMessage } = require('@langchain/core/messages');
 const { RedisChatMessageHistory } = require('@langchain/redis');
@@ -22,11 +23,10 @@ function appender() {
   return () => message(`a${n++}`, 'user');
 }
 
-const conversation = (w) => `bench-conv-${w}`;
-
-/** Ours: MessageCacheClient on a client from the library's createCacheRedis. */
+/** Ours: MessageCacheClient on a client from the library's createCacheRedis; own conversations per configuration. */
 async function ours(url, { enableAutoPipelining }) {
   const client = await ready(createCacheRedis(url, { enableAutoPipelining }));
+  const conversation = (w) => `bench-conv-autopipelining-${enableAutoPipelining ? 'on' : 'off'}-${w}`;
   const cache = new MessageCacheClient(client, { maxCachedMessages: MAX_CACHED_MESSAGES });
   const next = appender();
   // A read of an absent conversation loads the script and writes nothing.
@@ -101,4 +101,4 @@ async function langchain(url) {
   };
 }
 
-module.exports = { MAX_CACHED_MESSAGES, conversation, langchain, ours, raw };
+module.exports = { MAX_CACHED_MESSAGES, langchain, ours, raw };
