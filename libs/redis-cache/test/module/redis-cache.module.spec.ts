@@ -262,7 +262,7 @@ describe('RedisCacheModule', () => {
     [{ connections: { local: {}, shared: {} }, embeddings: { maxEntriesPerUser: 0 } }, 'embeddings.maxEntriesPerUser'],
     [{ connections: { local: {}, shared: {} }, embeddings: { ttlSeconds: 1.5 } }, 'embeddings.ttlSeconds'],
     [{ connections: { local: {}, shared: {} }, embeddings: { namespace: 'a{b}' } }, 'embeddings.namespace'],
-    [{ connections: { local: {}, shared: {} }, embeddings: { precision: 'float16' } }, 'embeddings.precision'],
+    [{ connections: { local: {}, shared: {} }, embeddings: { precision: 'bfloat16' } }, 'embeddings.precision'],
     [{ connections: { local: {}, shared: {} }, messages: { maxCachedMessages: -5 } }, 'messages.maxCachedMessages'],
     [{ connections: { local: {}, shared: {} }, messages: { ttlSeconds: '60' } }, 'messages.ttlSeconds'],
     [{ connections: { local: { client: {} }, shared: {} } }, 'connections.local.client'],
