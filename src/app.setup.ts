@@ -3,6 +3,7 @@ import { jsonBodyErrors, requireJsonObject } from './common/json-body';
 import { strictValidationPipe } from './common/validation-pipe';
 import { environment, type Environment } from './config/environment';
 import { setupDocs } from './docs/openapi';
+import { HTTP_LOGGER, requestLogging } from './logging/request-logging';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -19,5 +20,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(jsonBodyErrors, requireJsonObject);
   app.useGlobalPipes(strictValidationPipe());
   setupDocs(app);
+  // where nestjs-pino's middleware ran, after the body parsers and the docs: neither a request the parsers
+  // refuse nor a request for the docs gets a request line or request context, as before
+  app.use(requestLogging(app.get(HTTP_LOGGER)));
   return app;
 }

@@ -15,6 +15,14 @@ async function embedded(texts: string[], dimensions = 384): Promise<number[][]> 
   return vectors.map((vector) => Array.from(Float32Array.from(vector)));
 }
 
+/** A base64 answer read back as OpenAI's clients read it: little-endian float32 values. */
+function decodeBase64(encoded: unknown): number[] {
+  expect(encoded).toMatch(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
+  const bytes = Buffer.from(encoded as string, 'base64');
+  expect(bytes.length % 4).toBe(0);
+  return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+}
+
 describe('embeddings', () => {
   let stack: DemoStack;
   let app: NestExpressApplication;
@@ -197,6 +205,130 @@ describe('embeddings', () => {
     ])('answers 400 naming texts for %#', async (body, message) => {
       const response = await http.post('/users/ivan/embeddings/embed').send(body).expect(400);
       expect(response.body.message).toContain(message);
+    });
+  });
+
+  describe('encoding_format', () => {
+    /** Full-precision numbers: stored as float32, so the float answer is rounded and base64 must match it exactly. */
+    const precise = Array.from({ length: 384 }, (_, i) => Math.sin(i + 0.25) * 0.987654321);
+    const ERROR = 'encoding_format must be one of the following values: float, base64';
+
+    it('gives the looked-up vector as base64 of its little-endian float32 bytes, exactly the float answer', async () => {
+      await http.put('/users/olga/embeddings').send({ text: 'precise', embedding: precise }).expect(204);
+      const float = await http.post('/users/olga/embeddings/lookup').send({ text: 'precise' }).expect(200);
+      const explicit = await http
+        .post('/users/olga/embeddings/lookup')
+        .send({ text: 'precise', encoding_format: 'float' })
+        .expect(200);
+      const base64 = await http
+        .post('/users/olga/embeddings/lookup')
+        .send({ text: 'precise', encoding_format: 'base64' })
+        .expect(200);
+
+      expect(float.body.embedding).toEqual(Array.from(Float32Array.from(precise)));
+      expect(explicit.body).toEqual(float.body);
+      expect(base64.headers['x-cache']).toBe('HIT');
+      expect(Object.keys(base64.body)).toEqual(['embedding']);
+      expect(typeof base64.body.embedding).toBe('string');
+      expect(base64.body.embedding).toHaveLength((384 * 4 * 4) / 3);
+      expect(decodeBase64(base64.body.embedding)).toEqual(float.body.embedding);
+    });
+
+    it('answers a base64 lookup that misses with the same 404 (MISS)', async () => {
+      const response = await http
+        .post('/users/olga/embeddings/lookup')
+        .send({ text: 'never stored', encoding_format: 'base64' })
+        .expect(404);
+      expect(response.headers['x-cache']).toBe('MISS');
+      expect(response.body).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'No cached embedding for this text',
+      });
+    });
+
+    it('gives embedded vectors as base64, computed or cached, exactly the float answer', async () => {
+      // computed for this request (base64), then cached (float), then a mix of both (base64)
+      const computed = await http
+        .post('/users/pete/embeddings/embed')
+        .send({ texts: ['blue sky', 'grey cloud'], encoding_format: 'base64' })
+        .expect(200);
+      expect(computed.body.cached).toEqual([false, false]);
+      const float = await http
+        .post('/users/pete/embeddings/embed')
+        .send({ texts: ['blue sky', 'grey cloud', 'white snow'] })
+        .expect(200);
+      expect(float.body.cached).toEqual([true, true, false]);
+      const mixed = await http
+        .post('/users/pete/embeddings/embed')
+        .send({ texts: ['white snow', 'black night', 'blue sky'], encoding_format: 'base64' })
+        .expect(200);
+      expect(mixed.body.cached).toEqual([true, false, true]);
+
+      expect(float.body.embeddings).toEqual(await embedded(['blue sky', 'grey cloud', 'white snow']));
+      expect(computed.body.embeddings.map(decodeBase64)).toEqual(float.body.embeddings.slice(0, 2));
+      const [, blackNight] = await embedded(['white snow', 'black night']);
+      expect(mixed.body.embeddings.map(decodeBase64)).toEqual([
+        float.body.embeddings[2],
+        blackNight,
+        float.body.embeddings[0],
+      ]);
+    });
+
+    it('gives the same base64 for a vector stored with PUT, by lookup and by embed', async () => {
+      await http.put('/users/quinn/embeddings').send({ text: 'mine', embedding: precise }).expect(204);
+      const lookup = await http
+        .post('/users/quinn/embeddings/lookup')
+        .send({ text: 'mine', encoding_format: 'base64' })
+        .expect(200);
+      const embed = await http
+        .post('/users/quinn/embeddings/embed')
+        .send({ texts: ['mine'], encoding_format: 'base64' })
+        .expect(200);
+      expect(embed.body).toEqual({ embeddings: [lookup.body.embedding], cached: [true] });
+    });
+
+    it.each([['BASE64'], ['binary'], [''], [1], [['base64']], [{}]])(
+      'answers 400 naming encoding_format for %j',
+      async (encoding_format) => {
+        const lookup = await http
+          .post('/users/olga/embeddings/lookup')
+          .send({ text: 'precise', encoding_format })
+          .expect(400);
+        expect(lookup.body.message).toEqual([ERROR]);
+        const embed = await http
+          .post('/users/olga/embeddings/embed')
+          .send({ texts: ['precise'], encoding_format })
+          .expect(400);
+        expect(embed.body.message).toEqual([ERROR]);
+      },
+    );
+
+    it('is no field of PUT, which takes a vector rather than giving one', async () => {
+      const response = await http
+        .put('/users/olga/embeddings')
+        .send({ text: 'precise', embedding: precise, encoding_format: 'float' })
+        .expect(400);
+      expect(response.body.message).toEqual(['encoding_format should not exist']);
+    });
+
+    it('is documented in OpenAPI for lookup and embed, with both answer shapes', async () => {
+      const { components, paths } = (await http.get('/docs-json').expect(200)).body;
+      const field = { type: 'string', enum: ['float', 'base64'], default: 'float' };
+      expect(components.schemas.TextDto.properties.encoding_format).toMatchObject(field);
+      expect(components.schemas.TextDto.required).toEqual(['text']);
+      expect(components.schemas.EmbedTextsDto.properties.encoding_format).toMatchObject(field);
+      expect(components.schemas.CacheEmbeddingDto.properties.encoding_format).toBeUndefined();
+      const shapes = [
+        { type: 'array', items: { type: 'number' } },
+        { type: 'string', format: 'byte' },
+      ];
+      expect(components.schemas.EmbeddingResponse.properties.embedding.oneOf).toMatchObject(shapes);
+      expect(components.schemas.EmbeddingsResponse.properties.embeddings.items.oneOf).toMatchObject(shapes);
+      const lookup = paths['/users/{userId}/embeddings/lookup'].post;
+      expect(lookup.responses['200'].content['application/json'].schema.$ref).toBe(
+        '#/components/schemas/EmbeddingResponse',
+      );
     });
   });
 

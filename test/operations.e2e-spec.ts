@@ -273,4 +273,40 @@ describe('logs', () => {
     });
     expect(lines.some((line) => line.includes('s3cret-pass') || line.includes(API_KEY))).toBe(false);
   });
+
+  it('at warn write no line per request, and the lines written during a request carry the request', async () => {
+    const lines: string[] = [];
+    const destination = new PassThrough();
+    destination.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    __resetOutOfContextForTests();
+    const server = await RedisServer.start();
+    const app = await bootDemo(
+      { REDIS_URL: server.url, LOG_LEVEL: 'warn', API_KEY },
+      {
+        override: (builder) => builder.overrideProvider(LOG_DESTINATION).useValue(destination),
+        beforeInit: (nest) => nest.useLogger(nest.get(Logger)),
+      },
+    );
+    try {
+      await request(app.getHttpServer()).post('/conversations').set('Authorization', `Bearer ${API_KEY}`).expect(201);
+      await server.stop();
+      // Terminus logs the failed check at error level, within the request
+      await request(app.getHttpServer())
+        .get('/health/ready?probe=1')
+        .set('Authorization', `Bearer ${API_KEY}`)
+        .expect(503);
+    } finally {
+      await app.close();
+    }
+
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries.filter((entry) => entry.msg === 'request completed')).toEqual([]);
+    const failed = entries.find((entry) => String(entry.msg).startsWith('Health Check has failed!'));
+    expect(failed).toMatchObject({
+      level: 50,
+      req: { method: 'GET', url: '/health/ready?probe=1', headers: { authorization: '***' } },
+    });
+    expect(entries.every((entry) => entry.level >= 40)).toBe(true);
+    expect(lines.some((line) => line.includes(API_KEY))).toBe(false);
+  });
 });

@@ -1,34 +1,68 @@
 'use strict';
 /* global fetch */
 // `npm run bench:http`: load figures for the demo service. Starts a private
-// redis-server on a free port and the built app (dist/main.js) as a child process
-// on a SQLite file in a temporary directory, then runs autocannon against it, one
-// case after another in the same process: a cached conversation read, a cached
-// embedding lookup, and GET /health/live as the framework's floor. Writes its
-// table into docs/benchmarks.md between the http markers, leaving the rest alone.
+// redis-server on a free port, the built app (dist/main.js) as a child process
+// on a SQLite file in a temporary directory, and two floors as child processes of
+// their own (floors.js): bare Node.js http, and a bare Nest app on the demo's
+// platform. Fills a conversation and an embedding, then runs autocannon against
+// each case: the two floors, GET /health/live, a cached conversation read, and a
+// cached embedding lookup as float and as base64. The cases run in rounds, each
+// round every case once, in a rotated order; a ratio to a floor is taken round by
+// round and reported as the median round's, so that the machine's drift during
+// the run moves a case and its floor alike. Writes its table into
+// docs/benchmarks.md between the http markers, leaving the rest alone.
+//
+// Options, for experiments (any of them leaves docs/benchmarks.md alone):
+//   --duration <s>    seconds per case and round (default 4)
+//   --rounds <n>      rounds (default 3)
+//   --only <regex>    run only the cases whose name matches (the floors always run)
+//   --dry-run         print the section instead of writing it
+//   --cpu-prof <dir>  run the app under `node --cpu-prof`, writing the profile to <dir>
+//   --entry <file>    run this build of the app instead of dist/main.js
 
 const { spawn, spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } = require('node:fs');
 const os = require('node:os');
-const { join } = require('node:path');
+const { join, resolve } = require('node:path');
+const { parseArgs } = require('node:util');
 const { setTimeout: sleep } = require('node:timers/promises');
 const autocannon = require('autocannon');
 const { answersPing, freePort } = require('../../scripts/net-probes');
+const { ratios, rotated, summarize } = require('../lib/rounds');
 
 const ROOT = join(__dirname, '..', '..');
 const REPORT = join(ROOT, 'docs', 'benchmarks.md');
 const START = '<!-- http:start -->';
 const END = '<!-- http:end -->';
 
+const { values: options } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    entry: { type: 'string' },
+  },
+});
+
 const CONNECTIONS = 64;
-const DURATION_S = 10;
+const DURATION_S = Number(options.duration);
+const ROUNDS = Number(options.rounds);
 const WARMUP_S = 2;
 const MESSAGES = 50;
 const MESSAGE_BYTES = 400;
 const DIMENSIONS = 1536;
-const TARGET_RATIO = 0.5;
 /** RSS may grow this much over the whole run and still count as stable (heap warm-up, buffers). */
 const RSS_GROWTH_LIMIT = 0.25;
+/** A partial, shortened or profiled run is an experiment: it never replaces the figures in the report. */
+const WRITE =
+  !options['dry-run'] &&
+  !options['cpu-prof'] &&
+  !options.entry &&
+  options.only === undefined &&
+  DURATION_S === 4 &&
+  ROUNDS === 3;
 
 async function waitFor(check, what, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -38,6 +72,8 @@ async function waitFor(check, what, timeoutMs = 15_000) {
   }
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
 }
+
+const answers = (url) => async () => (await fetch(url).catch(() => ({ ok: false }))).ok;
 
 async function api(base, method, path, body) {
   const response = await fetch(base + path, {
@@ -72,48 +108,81 @@ function cannon(request, duration) {
   return autocannon({ connections: CONNECTIONS, duration, ...request });
 }
 
-async function runCase(base, { name, request, missesKey, floor = false }) {
-  const before = await scrape(base);
+/** One round of one case: its figures, and what the app's counters say happened meanwhile. */
+async function measure(base, { request, missesKey, floor }) {
+  // the floors are other processes: the app's counters say nothing about them
+  const before = floor ? undefined : await scrape(base);
   const result = await cannon(request, DURATION_S);
-  const after = await scrape(base);
+  const after = floor ? undefined : await scrape(base);
   return {
-    name,
-    floor,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    rssBefore: before.rss,
-    rssAfter: after.rss,
     // a cached read that missed would measure SQLite, not the cache
     misses: missesKey ? after[missesKey] - before[missesKey] : undefined,
   };
 }
 
+/** A case's rounds as one row: the median round's req/s and latency, failures and misses of all rounds. */
+function acrossRounds({ name, floor, target }, rounds) {
+  const rps = summarize(rounds.map((r) => r.rps));
+  const middle = rounds.find((r) => r.rps === rps.value);
+  const sum = (key) => rounds.reduce((total, r) => total + r[key], 0);
+  return {
+    name,
+    floor,
+    target,
+    rounds,
+    rps,
+    p50: middle.p50,
+    p99: middle.p99,
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    misses: rounds[0].misses === undefined ? undefined : sum('misses'),
+  };
+}
+
 const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const int = (n) => Math.round(n).toLocaleString('en-US');
+const x = (n) => `${n.toFixed(2)}x`;
 const verdict = (met) => (met ? 'MET' : '**MISSED**');
 
+/** A case's figure over a floor's, round by round: the median round's ratio and the spread. */
+function over(c, floor, key = 'rps') {
+  return summarize(
+    ratios(
+      c.rounds.map((r) => r[key]),
+      floor.rounds.map((r) => r[key]),
+    ),
+  );
+}
+const spread = ({ value, min, max }) => `${x(value)} (${x(min)}–${x(max)})`;
+
 function render(machine, cases, rss) {
-  const floor = cases.find((c) => c.floor);
+  const node = cases.find((c) => c.floor === 'node');
+  const nest = cases.find((c) => c.floor === 'nest');
   const rows = cases.map(
     (c) =>
-      `| ${c.name} | ${int(c.rps)} | ${c.p50} ms | ${c.p99} ms | ${int(c.non2xx)} | ${int(c.errors)} | ` +
-      `${c.misses === undefined ? 'n/a' : int(c.misses)} | ${mb(c.rssBefore)} / ${mb(c.rssAfter)} | ` +
-      `${(c.rps / floor.rps).toFixed(2)}x | ${(c.p99 / floor.p99).toFixed(2)}x |`,
+      `| ${c.name} | ${int(c.rps.value)} (${int(c.rps.min)}–${int(c.rps.max)}) | ${c.p50} ms | ${c.p99} ms | ` +
+      `${int(c.non2xx)} | ${int(c.errors)} | ${c.misses === undefined ? 'n/a' : int(c.misses)} | ` +
+      `${x(over(c, node).value)} | ${spread(over(c, nest))} | ${x(over(c, nest, 'p99').value)} |`,
   );
   const targets = cases
-    .filter((c) => !c.floor)
+    .filter((c) => c.target !== undefined)
     .map((c) => {
-      const ratio = c.rps / floor.rps;
-      return `| ${c.name}: req/s over the floor | >= ${TARGET_RATIO}x | ${ratio.toFixed(2)}x | ${verdict(ratio >= TARGET_RATIO)} |`;
+      const measured = over(c, nest);
+      return (
+        `| ${c.name}: req/s over the bare Nest floor | >= ${c.target}x | ${spread(measured)} | ` +
+        `${verdict(measured.value >= c.target)} |`
+      );
     });
   const failures = cases.reduce((sum, c) => sum + c.non2xx + c.errors, 0);
   targets.push(`| Non-2xx answers and errors, all cases | 0 | ${int(failures)} | ${verdict(failures === 0)} |`);
   const growth = rss.after / rss.before - 1;
   targets.push(
-    `| RSS growth over the timed cases (${mb(rss.before)} to ${mb(rss.after)}) | <= ${RSS_GROWTH_LIMIT * 100}% | ` +
+    `| RSS growth of the app over the timed rounds (${mb(rss.before)} to ${mb(rss.after)}) | <= ${RSS_GROWTH_LIMIT * 100}% | ` +
       `${(growth * 100).toFixed(1)}% | ${verdict(growth <= RSS_GROWTH_LIMIT)} |`,
   );
   return [
@@ -124,21 +193,29 @@ function render(machine, cases, rss) {
     'Generated by `npm run bench:http` (bench/http/run.js). Do not edit by hand.',
     '',
     'The built demo (`dist/main.js`) runs as a child process on a private redis-server (both connections on it) and a',
-    `SQLite file; autocannon runs in the parent with ${CONNECTIONS} connections. Every case is first warmed up for ${WARMUP_S} s,`,
-    `then each runs for ${DURATION_S} s, one after another against the same process. \`LOG_LEVEL=warn\`, so the`,
+    'SQLite file, next to two floors, each a process of its own (bench/http/floors.js) answering one `GET` with the body',
+    `of \`/health/live\`; autocannon runs in the parent with ${CONNECTIONS} connections. Every case is first warmed up for`,
+    `${WARMUP_S} s; then ${ROUNDS} rounds run every case for ${DURATION_S} s, one after another, in an order rotated each round.`,
+    'A ratio to a floor is taken round by round and given as the median round (and the spread over the rounds); req/s',
+    'is the median round (min–max), and p50 and p99 are those of that round. `LOG_LEVEL=warn`, so the',
     'one-line-per-request log is off; no API key.',
     '',
+    '- **bare Node.js http**: `http.createServer` and nothing else: what Node costs.',
+    '- **bare Nest**: a Nest app on the same platform as the demo (`@nestjs/platform-express`), one route, no',
+    '  middleware (no body parsers), no guard, no pipes: what the framework costs. The targets are against this floor.',
+    '- **GET /health/live**: the demo doing no work (its middleware, the global guard, Terminus).',
     `- **GET cached conversation**: \`GET /conversations/:id/messages\` of a conversation of ${MESSAGES} messages with`,
     `  ${MESSAGE_BYTES} characters of content each, cached before the run (\`X-Cache: HIT\`).`,
     `- **POST lookup cached embedding**: \`POST /users/:userId/embeddings/lookup\` of a text whose ${DIMENSIONS}-d vector was`,
-    '  stored with `PUT` before the run; the answer is the vector as JSON.',
-    '- **GET /health/live**: the floor: the framework doing no work (routing, the global guard, Terminus).',
+    '  stored with `PUT` before the run; the answer is the vector as a JSON array of numbers (`float`, the default) or',
+    '  as base64 of its float32 bytes (`"encoding_format": "base64"`).',
     '',
     `${machine.date}; ${machine.nproc} × ${machine.cpu}; Node.js ${machine.node}; Redis ${machine.redis}.`,
-    `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end. The app, Redis and`,
-    'autocannon share these cores (and anything else running does too): compare the ratios, not the absolute figures.',
+    `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end. The app, Redis, the`,
+    'floors and autocannon share these cores (and anything else running does too): compare the ratios, not the absolute',
+    'figures.',
     '',
-    '| Case | req/s | p50 | p99 | non-2xx | errors | cache misses | RSS before / after | req/s vs floor | p99 vs floor |',
+    '| Case | req/s | p50 | p99 | non-2xx | errors | cache misses | req/s vs Node http | req/s vs bare Nest | p99 vs bare Nest |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
@@ -159,12 +236,48 @@ async function writeSection(section) {
       ? current.slice(0, start) + section + current.slice(end + END.length)
       : `${current.trimEnd()}\n\n${section}\n`;
   const prettier = require('prettier');
-  const options = (await prettier.resolveConfig(REPORT)) ?? {};
-  writeFileSync(REPORT, await prettier.format(next, { ...options, filepath: REPORT }));
+  const prettierOptions = (await prettier.resolveConfig(REPORT)) ?? {};
+  writeFileSync(REPORT, await prettier.format(next, { ...prettierOptions, filepath: REPORT }));
+}
+
+/** Fills the conversation and the embedding the cached cases read, and checks that they read back cached. */
+async function fill(base) {
+  const { id } = (await api(base, 'POST', '/conversations', { title: 'bench' })).body;
+  const content = 'x'.repeat(MESSAGE_BYTES);
+  for (let i = 0; i < MESSAGES; i += 10) {
+    const batch = Array.from({ length: 10 }, (_, j) => ({ role: (i + j) % 2 ? 'assistant' : 'user', content }));
+    await api(base, 'POST', `/conversations/${id}/messages`, { messages: batch });
+  }
+  const first = await api(base, 'GET', `/conversations/${id}/messages`);
+  const check = await api(base, 'GET', `/conversations/${id}/messages`);
+  if (
+    first.headers.get('x-cache') !== 'MISS' ||
+    check.headers.get('x-cache') !== 'HIT' ||
+    check.body.messages.length !== MESSAGES
+  ) {
+    throw new Error('the conversation did not go MISS then HIT with all its messages');
+  }
+
+  const embedding = Array.from({ length: DIMENSIONS }, (_, i) => Math.fround(Math.sin(i)));
+  await api(base, 'PUT', '/users/bench-user/embeddings', { text: 'bench text', embedding });
+  const float = await api(base, 'POST', '/users/bench-user/embeddings/lookup', { text: 'bench text' });
+  if (float.headers.get('x-cache') !== 'HIT' || JSON.stringify(float.body.embedding) !== JSON.stringify(embedding)) {
+    throw new Error('the embedding did not read back as float');
+  }
+  const base64 = await api(base, 'POST', '/users/bench-user/embeddings/lookup', {
+    text: 'bench text',
+    encoding_format: 'base64',
+  });
+  const bytes = Buffer.from(base64.body.embedding, 'base64');
+  const decoded = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+  if (JSON.stringify(decoded) !== JSON.stringify(embedding)) {
+    throw new Error('the embedding did not read back as base64');
+  }
+  return { conversationId: id };
 }
 
 async function main() {
-  const entry = join(ROOT, 'dist', 'main.js');
+  const entry = options.entry ? resolve(options.entry) : join(ROOT, 'dist', 'main.js');
   if (!existsSync(entry))
     throw new Error('dist/main.js is missing: run `npm run build` first (npm run bench:http does).');
   if (spawnSync('redis-server', ['--version']).status !== 0) throw new Error('redis-server is not installed');
@@ -173,51 +286,47 @@ async function main() {
   const dir = mkdtempSync(join(os.tmpdir(), 'wbot-bench-http-'));
   const stop = () => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM'));
   process.once('exit', stop);
+  const start = (args, env = {}, stdio = 'ignore') => {
+    const child = spawn(args[0], args.slice(1), { env: { PATH: process.env.PATH, ...env }, stdio });
+    children.push(child);
+    return child;
+  };
   try {
     const redisPort = await freePort();
-    const redis = spawn(
+    start([
       'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: 'ignore' },
-    );
-    children.push(redis);
+      ...['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ]);
     await waitFor(() => answersPing(redisPort), 'redis-server');
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const app = spawn(process.execPath, [entry], {
-      env: {
-        PATH: process.env.PATH,
+    const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof'])] : [];
+    const app = start(
+      [process.execPath, ...profile, entry],
+      {
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         PORT: String(port),
         DATABASE_PATH: join(dir, 'bench.sqlite'),
         EMBEDDING_DIMENSIONS: String(DIMENSIONS),
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(app);
-    await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => ({ ok: false }))).ok, 'the demo app');
+      ['ignore', 'ignore', 'inherit'],
+    );
 
-    const { id } = (await api(base, 'POST', '/conversations', { title: 'bench' })).body;
-    const content = 'x'.repeat(MESSAGE_BYTES);
-    for (let i = 0; i < MESSAGES; i += 10) {
-      const batch = Array.from({ length: 10 }, (_, j) => ({ role: (i + j) % 2 ? 'assistant' : 'user', content }));
-      await api(base, 'POST', `/conversations/${id}/messages`, { messages: batch });
+    const floors = {};
+    for (const kind of ['node', 'nest']) {
+      const floorPort = await freePort();
+      start([process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort)], {}, [
+        'ignore',
+        'ignore',
+        'inherit',
+      ]);
+      floors[kind] = `http://127.0.0.1:${floorPort}/floor`;
+      await waitFor(answers(floors[kind]), `the ${kind} floor`);
     }
-    const fill = await api(base, 'GET', `/conversations/${id}/messages`);
-    const check = await api(base, 'GET', `/conversations/${id}/messages`);
-    if (
-      fill.headers.get('x-cache') !== 'MISS' ||
-      check.headers.get('x-cache') !== 'HIT' ||
-      check.body.messages.length !== MESSAGES
-    ) {
-      throw new Error('the conversation did not go MISS then HIT with all its messages');
-    }
-    const embedding = Array.from({ length: DIMENSIONS }, (_, i) => Math.fround(Math.sin(i)));
-    await api(base, 'PUT', '/users/bench-user/embeddings', { text: 'bench text', embedding });
-    const lookup = await api(base, 'POST', '/users/bench-user/embeddings/lookup', { text: 'bench text' });
-    if (lookup.body.embedding.length !== DIMENSIONS) throw new Error('the embedding did not read back');
+    await waitFor(answers(`${base}/health/ready`), 'the demo app');
+    const { conversationId } = await fill(base);
 
     const machine = {
       date: new Date().toISOString(),
@@ -227,37 +336,61 @@ async function main() {
       redis: /v=(\S+)/.exec(spawnSync('redis-server', ['--version']).stdout.toString())?.[1] ?? 'unknown',
       loadStart: os.loadavg()[0],
     };
-    const json = { 'content-type': 'application/json' };
+    const lookup = (body) => ({
+      url: `${base}/users/bench-user/embeddings/lookup`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const only = options.only === undefined ? undefined : new RegExp(options.only);
     const cases = [
-      { name: 'GET /health/live (floor)', request: { url: `${base}/health/live` }, floor: true },
+      { name: 'GET, bare Node.js http (floor)', request: { url: floors.node }, floor: 'node' },
+      { name: 'GET, bare Nest (floor)', request: { url: floors.nest }, floor: 'nest' },
+      { name: 'GET /health/live', request: { url: `${base}/health/live` }, target: 0.8 },
       {
         name: `GET cached conversation (${MESSAGES} messages)`,
-        request: { url: `${base}/conversations/${id}/messages` },
+        request: { url: `${base}/conversations/${conversationId}/messages` },
         missesKey: 'messageMisses',
+        target: 0.6,
       },
       {
-        name: `POST lookup cached embedding (${DIMENSIONS}-d)`,
-        request: {
-          url: `${base}/users/bench-user/embeddings/lookup`,
-          method: 'POST',
-          headers: json,
-          body: JSON.stringify({ text: 'bench text' }),
-        },
+        name: `POST lookup cached embedding (${DIMENSIONS}-d, float)`,
+        request: lookup({ text: 'bench text' }),
         missesKey: 'embeddingMisses',
       },
-    ];
+      {
+        name: `POST lookup cached embedding (${DIMENSIONS}-d, base64)`,
+        request: lookup({ text: 'bench text', encoding_format: 'base64' }),
+        missesKey: 'embeddingMisses',
+        target: 0.6,
+      },
+    ].filter((c) => c.floor || !only || only.test(c.name));
     for (const { request } of cases) await cannon(request, WARMUP_S);
     const rssStart = (await scrape(base)).rss;
-    const results = [];
-    for (const entry of cases) {
-      results.push(await runCase(base, entry));
-      console.log(results.at(-1));
+    const rounds = new Map(cases.map((c) => [c, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const entry of rotated(cases, round, ROUNDS)) {
+        const result = await measure(base, entry);
+        rounds.get(entry).push(result);
+        console.log(`round ${round + 1}: ${entry.name}: ${int(result.rps)} req/s, p99 ${result.p99} ms`);
+      }
     }
+    const results = cases.map((c) => acrossRounds(c, rounds.get(c)));
     const rssEnd = (await scrape(base)).rss;
     machine.loadEnd = os.loadavg()[0];
 
-    await writeSection(render(machine, results, { before: rssStart, after: rssEnd }));
-    console.log(`Wrote the HTTP section of ${REPORT}`);
+    const section = render(machine, results, { before: rssStart, after: rssEnd });
+    if (WRITE) {
+      await writeSection(section);
+      console.log(`Wrote the HTTP section of ${REPORT}`);
+    } else {
+      console.log(section);
+    }
+    if (options['cpu-prof']) {
+      // the profile is written when the app exits
+      app.kill('SIGINT');
+      await new Promise((done) => (app.exitCode === null ? app.once('exit', done) : done()));
+    }
   } finally {
     stop();
     await sleep(200);

@@ -4,7 +4,7 @@ import {
   Controller,
   Delete,
   HttpCode,
-  NotFoundException,
+  HttpStatus,
   Param,
   Post,
   Put,
@@ -30,6 +30,19 @@ import { EmbeddingResponse, EmbeddingsResponse } from './dto/embedding-responses
 import { TextDto } from './dto/text.dto';
 import { UserParams } from './dto/user-params.dto';
 import { EmbeddingsService, type EmbedResult } from './embeddings.service';
+
+/** What the lookup uses of Express's response, which it answers itself. */
+interface JsonResponse extends ServerResponse {
+  status(code: number): this;
+  json(body: unknown): this;
+}
+
+/** The 404 answer of a lookup that misses: the body Nest gives a NotFoundException, built once. */
+const NOT_CACHED = {
+  message: 'No cached embedding for this text',
+  error: 'Not Found',
+  statusCode: HttpStatus.NOT_FOUND,
+};
 
 const TOO_LARGE = { description: 'The body is over BODY_LIMIT_BYTES.', type: ErrorResponse };
 const X_CACHE = {
@@ -81,20 +94,24 @@ export class EmbeddingsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Read the cached vector of a text',
-    description: 'Refreshes the entry in the LRU and its TTL.',
+    description:
+      'Refreshes the entry in the LRU and its TTL. `encoding_format` chooses how the vector comes back: `float` ' +
+      '(the default), a JSON array of numbers, or `base64`, its float32 bytes (little-endian), base64-encoded.',
   })
   @ApiPayloadTooLargeResponse(TOO_LARGE)
   @ApiOkResponse({ description: 'Cached.', type: EmbeddingResponse, headers: X_CACHE })
   @ApiNotFoundResponse({ description: 'Not cached (or Redis is down).', type: ErrorResponse, headers: X_CACHE })
   async lookup(
     @Param() { userId }: UserParams,
-    @Body() { text }: TextDto,
-    @Res({ passthrough: true }) response: ServerResponse,
-  ): Promise<EmbeddingResponse> {
-    const embedding = await this.embeddings.lookup(userId, text);
+    @Body() { text, encoding_format }: TextDto,
+    @Res() response: JsonResponse,
+  ): Promise<void> {
+    const embedding = await this.embeddings.lookup(userId, text, encoding_format);
     response.setHeader('X-Cache', embedding ? 'HIT' : 'MISS');
-    if (!embedding) throw new NotFoundException('No cached embedding for this text');
-    return { embedding };
+    // a miss is an answer of the cache, not a failure: answered as Nest answers a
+    // NotFoundException, without building one (an Error, its stack trace, the filter chain)
+    if (!embedding) response.status(HttpStatus.NOT_FOUND).json(NOT_CACHED);
+    else response.status(HttpStatus.OK).json({ embedding } satisfies EmbeddingResponse);
   }
 
   @Post('embed')
@@ -104,12 +121,12 @@ export class EmbeddingsController {
     description:
       'Cached texts come from Redis; the others are computed in one call to the embedding provider (a local ' +
       'feature-hashing embedder of EMBEDDING_DIMENSIONS dimensions, with EMBEDDING_LATENCY_MS added per call) and cached. ' +
-      'Works without Redis, computing every text.',
+      'Works without Redis, computing every text. `encoding_format` chooses how the vectors come back, as for a lookup.',
   })
   @ApiPayloadTooLargeResponse(TOO_LARGE)
   @ApiOkResponse({ description: 'One vector per text, and which came from the cache.', type: EmbeddingsResponse })
-  embed(@Param() { userId }: UserParams, @Body() { texts }: EmbedTextsDto): Promise<EmbedResult> {
-    return this.embeddings.embed(userId, texts);
+  embed(@Param() { userId }: UserParams, @Body() { texts, encoding_format }: EmbedTextsDto): Promise<EmbedResult> {
+    return this.embeddings.embed(userId, texts, encoding_format);
   }
 
   @Delete()

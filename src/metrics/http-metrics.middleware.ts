@@ -12,12 +12,12 @@ type RoutedRequest = IncomingMessage & { route?: { path?: string } };
  */
 export function httpMetricsMiddleware(metrics: MetricsService) {
   return (request: RoutedRequest, response: ServerResponse, next: () => void): void => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     response.once('finish', () => {
       const path = request.route?.path;
-      // middleware mounted on every path (nestjs-pino's) is an Express route too: `/{*path}`
+      // middleware that Nest mounts on every path is an Express route too: `/{*path}`
       const route = path === undefined || path.includes('{*') ? 'unmatched' : path;
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = (performance.now() - started) / 1000;
       metrics.httpDuration.observe(
         { method: request.method ?? '', route, status_code: String(response.statusCode) },
         seconds,

@@ -1,9 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsNumber, Max, Min } from 'class-validator';
 import { FLOAT32_MAX, MAX_EMBEDDING_DIMENSIONS } from '../../common/limits';
-import { TextDto } from './text.dto';
+import { TextProperty } from './text.dto';
 
-export class CacheEmbeddingDto extends TextDto {
+export class CacheEmbeddingDto {
+  @TextProperty()
+  text!: string;
+
   @ApiProperty({
     description:
       'The vector: exactly EMBEDDING_DIMENSIONS finite numbers (default 384), each within the float32 range. Stored as float32.',

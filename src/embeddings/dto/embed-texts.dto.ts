@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsString, MaxLength } from 'class-validator';
 import { IsWellFormed } from '../../common/is-well-formed.decorator';
 import { MAX_TEXT_LENGTH, MAX_TEXTS_PER_EMBED } from '../../common/limits';
+import { EncodingFormatProperty, type EncodingFormat } from './encoding-format';
 
 export class EmbedTextsDto {
   @ApiProperty({
@@ -16,4 +17,7 @@ export class EmbedTextsDto {
   @MaxLength(MAX_TEXT_LENGTH, { each: true })
   @IsWellFormed({ each: true })
   texts!: string[];
+
+  @EncodingFormatProperty()
+  encoding_format?: EncodingFormat;
 }

@@ -1,17 +1,29 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/** One vector as `encoding_format` asks: float32 values as numbers, or their little-endian bytes in base64. */
+const VECTOR_SCHEMA = {
+  oneOf: [
+    { type: 'array', items: { type: 'number' }, description: '`float` (the default): the float32 values.' },
+    {
+      type: 'string',
+      format: 'byte',
+      description: '`base64`: the float32 values as little-endian bytes, base64-encoded.',
+    },
+  ],
+};
+
 export class EmbeddingResponse {
-  @ApiProperty({ type: [Number], description: 'The cached vector, as float32 values.' })
-  embedding!: number[];
+  @ApiProperty({ ...VECTOR_SCHEMA, description: 'The cached vector, in the encoding_format asked for.' })
+  embedding!: number[] | string;
 }
 
 export class EmbeddingsResponse {
   @ApiProperty({
     type: 'array',
-    items: { type: 'array', items: { type: 'number' } },
-    description: 'One vector per text, in order.',
+    items: VECTOR_SCHEMA,
+    description: 'One vector per text, in order, in the encoding_format asked for.',
   })
-  embeddings!: number[][];
+  embeddings!: (number[] | string)[];
 
   @ApiProperty({
     type: [Boolean],
