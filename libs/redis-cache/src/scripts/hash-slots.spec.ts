@@ -30,7 +30,7 @@ interface Call {
 /**
  * Records the keys of every script call instead of sending it: pure logic, no I/O.
  * It stands in for ioredis's defineCommand, so the services run unchanged. In a
- * pipeline, the key of the plain command sent after a script (an HMGET) counts
+ * round trip, the key of the plain command sent after a script (HMGET, LRANGE) counts
  * as one of that script's keys: the round trip must stay in one slot too.
  */
 function recordingClient(calls: Call[]): Redis {
@@ -50,27 +50,14 @@ function recordingClient(calls: Call[]): Redis {
       client[command] = record;
       client[`${command}Buffer`] = record;
     },
-    pipeline() {
-      const replies: [null, unknown][] = [];
-      let last: Call | undefined;
-      return new Proxy(
-        {},
-        {
-          get: (_, name: string) => {
-            if (name === 'exec') return async () => replies;
-            if (scripts[name]) {
-              return (...all: unknown[]) => {
-                last = scripts[name](...all);
-                replies.push([null, REPLIES[last.script](last.args)]);
-              };
-            }
-            return (key: string, ...rest: unknown[]) => {
-              last?.keys.push(key);
-              replies.push([null, rest.map(() => null)]);
-            };
-          },
-        },
-      );
+    // the plain commands sent right after a script (runScriptThen): their key counts as the script's
+    hmgetBuffer: async (key: string, ...fields: unknown[]) => {
+      calls[calls.length - 1].keys.push(key);
+      return fields.map(() => null);
+    },
+    lrange: async (key: string) => {
+      calls[calls.length - 1].keys.push(key);
+      return [];
     },
   };
   return client as unknown as Redis;
