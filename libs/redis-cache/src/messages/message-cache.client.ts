@@ -94,6 +94,16 @@ function messagesOf(list: string[], last: number): string[] | null {
 }
 
 /**
+ * A read's result from the JSON messages of a hit, or a miss (without a lease)
+ * for null. Parsed here, inside the call to Redis, so that a damaged value
+ * counts as a Redis failure, not the caller's.
+ */
+function readResult(items: string[] | null): ReadResult {
+  if (!items) return { messages: null, holder: '' };
+  return { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] };
+}
+
+/**
  * The conversation message cache, free of any framework: it needs only ioredis,
  * so a Next.js route handler or a worker can share the cache with the
  * Nest `MessageCacheService` (which is this class). Both run the same scripts
@@ -342,11 +352,7 @@ export class MessageCacheClient {
         }
         this.count(script[2], script[3]);
         if (script[0] === 0) return { messages: null, holder: script[1] };
-        const items = messagesOf(list, last);
-        // parsed here so that a damaged value counts as a Redis failure, not the caller's
-        return items
-          ? { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] }
-          : { messages: null, holder: '' };
+        return readResult(messagesOf(list, last));
       },
       k.messages,
     );
@@ -363,10 +369,9 @@ export class MessageCacheClient {
    * so a load after this miss does not fill.
    */
   private async readOnly(k: ConversationKeys, last: number): Promise<ReadResult> {
-    const list = await this.redis.client.lrange(k.messages, 0, -1);
-    if (list[0] !== CONVERSATION_HEADER) return { messages: null, holder: '' };
-    const items = last > 0 ? list.slice(Math.max(1, list.length - last)) : list.slice(1);
-    return { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] };
+    // the whole list, since without the script nothing else checked its header
+    const all = messagesOf(await this.redis.client.lrange(k.messages, 0, -1), 0);
+    return readResult(all && last > 0 ? all.slice(-last) : all);
   }
 
   /** True if filled, false if refused (lease lost, or too large), null on a Redis failure. */

@@ -81,13 +81,12 @@ export function runScript(
  */
 export async function runScriptThen(
   redis: RedisClient,
-  { name }: LuaScript,
+  script: LuaScript,
   keys: readonly string[],
   args: readonly ScriptArgument[],
   [command, ...commandArgs]: [string, ...ScriptArgument[]],
 ): Promise<[script: unknown, command: unknown]> {
-  const commands = redis as unknown as Record<string, ScriptCommand>;
-  const scripted = commands[COMMAND_PREFIX + name].call(redis, ...keys, ...args);
-  const plain = commands[command].call(redis, ...commandArgs);
+  const scripted = runScript(redis, script, keys, args);
+  const plain = (redis as unknown as Record<string, ScriptCommand>)[command].call(redis, ...commandArgs);
   return Promise.all([scripted, plain]);
 }
