@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { createCacheRedis } from '@wbot/redis-cache';
 
 /** A fail-fast client as the library would use, connected and ready. */
@@ -15,7 +15,7 @@ export async function inspector(url: string): Promise<Redis> {
   return client;
 }
 
-export function waitUntilReady(client: Redis, timeoutMs = 5000): Promise<void> {
+export function waitUntilReady(client: Redis | Cluster, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`client not ready after ${timeoutMs} ms`)), timeoutMs);

@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { createCacheClient } from '../../src/connections/create-client';
 import type { CacheClientOptions } from '../../src/connections/connection-options';
+import { waitUntilReady as untilReady } from '../../../../test/support/redis-client';
 import { RedisCluster } from '../../../../test/support/redis-cluster';
 import { RedisServer } from '../../../../test/support/redis-server';
 
@@ -38,15 +39,9 @@ export type TopologyName = 'a single node' | 'a three-master cluster';
 /** The topologies every behaviour suite runs on. */
 export const TOPOLOGIES: readonly TopologyName[] = ['a single node', 'a three-master cluster'];
 
+/** Ready within 10 s by default: a cluster, or a master behind Sentinel, takes longer to come up than one server. */
 export function waitUntilReady(client: Redis | Cluster, timeoutMs = 10_000): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client not ready after ${timeoutMs} ms`)), timeoutMs);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return untilReady(client, timeoutMs);
 }
 
 async function connectWith(connection: CacheClientOptions, overrides: ConnectionOverrides): Promise<Redis | Cluster> {
