@@ -19,7 +19,7 @@ function packageVersion(name) {
   return JSON.parse(readFileSync(join(__dirname, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
-/** The ioredis the library itself loads, which may differ from the bench's own. */
+/** The ioredis the library itself loads, and the raw floors with it; the bench's own (5) is the peers'. */
 function libraryIoredisVersion() {
   return require(require.resolve('ioredis/package.json', { paths: [LIBRARY] })).version;
 }
@@ -39,10 +39,10 @@ async function main() {
       redis: redis.version,
       allocator: redis.allocator,
       packages: {
-        'ioredis (library)': libraryIoredisVersion(),
+        'ioredis (library, raw floors)': libraryIoredisVersion(),
+        'ioredis (LangChain.js store)': packageVersion('ioredis'),
         ...Object.fromEntries(
           [
-            'ioredis',
             'redis',
             '@langchain/core',
             '@langchain/classic',

@@ -15,7 +15,7 @@ const { Keyv } = require('keyv');
 const { createCacheRedis, EmbeddingCacheService } = require('../../libs/redis-cache/dist');
 const { viaLoop } = require('./decode-variants');
 const { DIMENSIONS, text, vectorFor } = require('./fixtures');
-const { plainClient, ready } = require('./redis');
+const { floorClient, plainClient, ready } = require('./redis');
 
 const MAX_ENTRIES_PER_USER = 100_000;
 const FILL_BATCH = 100;
@@ -76,7 +76,7 @@ function encodeFloat32(vector) {
 
 /** The floor: GET/SET of float32 bytes under a sha256-hashed string key, decoded to number[]. */
 async function raw(url) {
-  const client = await plainClient(url);
+  const client = await floorClient(url);
   const key = (i) => hashedKey('raw:', text(i));
   return {
     fill: (n) =>

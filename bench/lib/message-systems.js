@@ -10,7 +10,7 @@ const { RedisChatMessageHistory } = require('@langchain/redis');
 const { createClient } = require('redis');
 const { createCacheRedis, MessageCacheClient } = require('../../libs/redis-cache/dist');
 const { CONVERSATION, CONVERSATION_LENGTH, message } = require('./fixtures');
-const { plainClient, ready } = require('./redis');
+const { floorClient, ready } = require('./redis');
 
 /** Large enough that nothing is evicted during the bench. */
 const MAX_CACHED_MESSAGES = 10_000_000;
@@ -42,7 +42,7 @@ async function ours(url, { enableAutoPipelining }) {
 
 /** The floor: one LIST of JSON strings per conversation, plain commands. */
 async function raw(url) {
-  const client = await plainClient(url);
+  const client = await floorClient(url);
   const key = (w) => `raw:conv:${w}`;
   const next = appender();
   return {
