@@ -96,6 +96,7 @@ function machine({ machine: m, seconds }) {
     ['Load average at start / end (1 min)', `${m.loadStart.toFixed(2)} / ${m.loadEnd.toFixed(2)}`],
     ['Node.js', m.node],
     ['Redis', `${m.redis} (${m.allocator}), private instance on 127.0.0.1, no persistence`],
+    ['Cores', m.pinning ?? 'not pinned'],
     ['Packages', packages.join(', ')],
     ['Measuring time', `${seconds} s`],
   ];

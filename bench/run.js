@@ -38,6 +38,7 @@ async function main() {
       node: process.version,
       redis: redis.version,
       allocator: redis.allocator,
+      pinning: process.env.BENCH_PINNING,
       packages: {
         'ioredis (library, raw floors)': libraryIoredisVersion(),
         'ioredis (LangChain.js store)': packageVersion('ioredis'),

@@ -34,11 +34,21 @@ free_port() {
   node -e "const s = require('net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });"
 }
 
+# Redis and the measuring Node process each get a core of their own, where there are two or more: the
+# scheduler then cannot put them on one core for part of a case and on two for the rest.
+PIN_REDIS=()
+PIN_NODE=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_REDIS=(taskset -c 0)
+  PIN_NODE=(taskset -c 1)
+  export BENCH_PINNING="redis-server on CPU 0, the bench's Node process on CPU 1 (taskset)"
+fi
+
 PORT=""
 for _ in 1 2 3 4 5; do
   candidate="$(free_port)"
   [ "$candidate" = "6379" ] && continue
-  redis-server --port "$candidate" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
+  "${PIN_REDIS[@]}" redis-server --port "$candidate" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
     --daemonize no --loglevel warning >"$REDIS_DIR/redis.log" 2>&1 &
   REDIS_PID=$!
   for _ in $(seq 1 50); do
@@ -54,6 +64,6 @@ done
 [ -n "$PORT" ] || { echo "bench: could not start redis-server" >&2; cat "$REDIS_DIR/redis.log" >&2; exit 1; }
 
 echo "bench: redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on port $PORT (pid $REDIS_PID)"
-BENCH_REDIS_URL="redis://127.0.0.1:$PORT" node "$BENCH_DIR/run.js"
+BENCH_REDIS_URL="redis://127.0.0.1:$PORT" "${PIN_NODE[@]}" node "$BENCH_DIR/run.js"
 node "$BENCH_DIR/cluster.js"
 node "$BENCH_DIR/sizing.js"
