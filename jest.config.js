@@ -6,6 +6,8 @@ const shared = {
   moduleNameMapper: {
     '^@wbot/redis-cache$': '<rootDir>/libs/redis-cache/src',
     '^@wbot/redis-cache/client$': '<rootDir>/libs/redis-cache/src/client',
+    '^@wbot/redis-cache/ai-sdk$': '<rootDir>/libs/redis-cache/src/ai-sdk',
+    '^@wbot/redis-cache/langchain$': '<rootDir>/libs/redis-cache/src/langchain',
   },
   rootDir: __dirname,
 };
@@ -43,6 +45,26 @@ module.exports = {
         '<rootDir>/test/faults/client-kill.spec.ts',
         '<rootDir>/libs/redis-cache/test/**/*.ioredis5-spec.ts',
       ],
+    },
+    // ai 7 (Node >= 22 apps; ai 6 is the one npm resolves on Node 20): the AI SDK middleware's specs on it. Its
+    // packages, and the zod locale they import by path, are ES modules only: ts-jest compiles them to CommonJS.
+    {
+      ...shared,
+      displayName: 'ai7',
+      moduleNameMapper: {
+        ...shared.moduleNameMapper,
+        '^ai$': '<rootDir>/node_modules/ai7',
+        '^ai/test$': '<rootDir>/node_modules/ai7/dist/test',
+      },
+      transform: {
+        ...shared.transform,
+        '^.+\\.js$': [
+          'ts-jest',
+          { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', target: 'ES2022' } },
+        ],
+      },
+      transformIgnorePatterns: ['/node_modules/(?!(ai7|@ai-sdk|@workflow|zod)/)'],
+      testMatch: ['<rootDir>/libs/redis-cache/test/ai-sdk/*.spec.ts'],
     },
     // the examples of docs/ run as printed; Python needs redis-py (npm run test:docs, which CI runs)
     { ...shared, displayName: 'docs', testMatch: ['<rootDir>/test/docs/**/*.spec.ts'] },
