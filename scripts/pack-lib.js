@@ -19,6 +19,10 @@ const REQUIRED_FILES = [
   'dist/index.d.ts',
   'dist/client/index.js',
   'dist/client/index.d.ts',
+  'dist/ai-sdk/index.js',
+  'dist/ai-sdk/index.d.ts',
+  'dist/langchain/index.js',
+  'dist/langchain/index.d.ts',
   'dist/scripts/lib/clock.lua',
 ];
 const FORBIDDEN_FILE = /\.spec\.|\.map$|\.tsbuildinfo$|(^|\/)test\//;
