@@ -36,7 +36,34 @@ const CORNERS = [
   { nest: 11, ioredis: 6 },
   { nest: 12, ioredis: 5 },
   { nest: 12, ioredis: 6 },
-].map((corner) => ({ ...corner, name: `Nest ${corner.nest} + ioredis ${corner.ioredis}`, esm: corner.nest >= 12 }));
+  { nest: 11, ioredis: 6, adapters: true },
+].map((corner) => ({
+  ...corner,
+  name: `Nest ${corner.nest} + ioredis ${corner.ioredis}${corner.adapters ? ' + the AI SDK, LangChain.js and OpenTelemetry' : ''}`,
+  esm: corner.nest >= 12,
+}));
+
+/**
+ * The optional peers, each needed only by a subpath or by tracing: an app installs the ones it uses, as the
+ * adapters corner does with the versions npm picks on this Node (ai 7 needs Node 22, so npm picks 6 on 20).
+ * `@opentelemetry/api` 1.10 is ahead of the SDK 2.x packages' peer ranges, so the app pins 1.9, as OpenTelemetry's
+ * compatibility matrix asks. The other corners must install none of them.
+ */
+const OPTIONAL_PEERS = ['ai', '@langchain/core', '@opentelemetry/api'];
+const ADAPTER_PACKAGES = [
+  'ai',
+  '@langchain/core',
+  '@opentelemetry/api@1.9',
+  '@opentelemetry/sdk-trace-base@2',
+  '@nestjs/config',
+];
+
+/** The library README's recipes, each the code block after `<!-- recipe: name -->`: compiled in the adapters corner. */
+const README = join(ROOT, 'libs', 'redis-cache', 'README.md');
+function recipes() {
+  const found = [...readFileSync(README, 'utf8').matchAll(/<!-- recipe: ([\w-]+) -->\s*```ts\n([\s\S]*?)\n```/g)];
+  return found.map(([, name, code]) => ({ name, code }));
+}
 
 /**
  * Warnings that are not the library's: Nest 12's @nestjs/common depends on file-type 22, whose engines say
@@ -51,7 +78,7 @@ const FOREIGN_WARNINGS = [
   },
 ];
 
-function tsconfig(esm) {
+function tsconfig({ esm, adapters }) {
   return {
     compilerOptions: {
       // what `nest new` gives a CommonJS app, and the ESM settings a Nest 12 app needs
@@ -63,7 +90,9 @@ function tsconfig(esm) {
       strict: true,
       experimentalDecorators: true,
       emitDecoratorMetadata: true,
-      skipLibCheck: false,
+      // the AI SDK's and LangChain.js's own declarations need DOM types and more; the library's are checked in the
+      // other corners, with skipLibCheck off
+      skipLibCheck: Boolean(adapters),
       noEmitOnError: true,
       types: ['node'],
     },
@@ -189,6 +218,7 @@ async function install(corner, tarball) {
     `ioredis@${corner.ioredis}`,
     'reflect-metadata',
     'rxjs',
+    ...(corner.adapters ? ADAPTER_PACKAGES : []),
   ];
   const started = performance.now();
   const installed = await run('npm', args, app);
@@ -203,6 +233,13 @@ async function install(corner, tarball) {
   report.record(
     `resolved ${versions.join(', ')}`,
     versions.every((line) => !line.endsWith('missing')),
+  );
+  const peers = OPTIONAL_PEERS.map((name) => `${name} ${installedVersion(app, name)}`);
+  report.record(
+    corner.adapters
+      ? `the optional peers it asked for: ${peers.join(', ')}`
+      : `no optional peer pulled in (${OPTIONAL_PEERS.join(', ')})`,
+    peers.every((line) => line.endsWith('missing') !== Boolean(corner.adapters)),
   );
   const devArgs = [
     'install',
@@ -240,14 +277,28 @@ async function verify(corner, report) {
     app,
   );
   report.record('@wbot/redis-cache/client loads without loading Nest', clientOnly.ok, clientOnly.output.trim());
+  if (!corner.adapters) {
+    // the middleware needs only the AI SDK's types, so an app that does not call it need not install ai
+    const middleware = await run(process.execPath, ['-e', "require('@wbot/redis-cache/ai-sdk')"], app);
+    report.record('@wbot/redis-cache/ai-sdk loads without ai installed', middleware.ok, middleware.output.trim());
+  }
 
-  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig(corner.esm), null, 2)}\n`);
+  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig(corner), null, 2)}\n`);
   mkdirSync(join(app, 'src'));
   copyFileSync(join(__dirname, 'pack-fixture', 'consumer.ts'), join(app, 'src', 'main.ts'));
+  const programs = [join('out', 'main.js')];
+  if (corner.adapters) {
+    copyFileSync(join(__dirname, 'pack-fixture', 'adapters.ts'), join(app, 'src', 'adapters.ts'));
+    mkdirSync(join(app, 'src', 'recipes'));
+    const found = recipes();
+    for (const { name, code } of found) writeFileSync(join(app, 'src', 'recipes', `${name}.ts`), `${code}\n`);
+    report.record(`the README's recipes to compile: ${found.map(({ name }) => name).join(', ')}`, found.length > 0);
+    programs.push(join('out', 'adapters.js'));
+  }
   let started = performance.now();
   const compiled = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app);
   report.record(
-    `the app typechecks (strict, skipLibCheck false) with TypeScript ${installedVersion(app, 'typescript')} and ` +
+    `the app typechecks (strict, skipLibCheck ${corner.adapters ? 'true' : 'false'}) with TypeScript ${installedVersion(app, 'typescript')} and ` +
       `compiles as ${corner.esm ? 'an ES module' : 'CommonJS'} (${seconds(started)})`,
     compiled.ok,
     compiled.ok ? '' : compiled.output.trim(),
@@ -256,13 +307,15 @@ async function verify(corner, report) {
 
   const redis = await startRedis(app);
   try {
-    started = performance.now();
-    const consumer = await run(process.execPath, [join('out', 'main.js')], app, {
-      env: { ...process.env, REDIS_URL: redis.url },
-      timeoutMs: CONSUMER_TIMEOUT_MS,
-    });
-    report.note(consumer.output);
-    report.record(`the app boots, serves its first calls, and exits by itself (${seconds(started)})`, consumer.ok);
+    for (const program of programs) {
+      started = performance.now();
+      const consumer = await run(process.execPath, [program], app, {
+        env: { ...process.env, REDIS_URL: redis.url },
+        timeoutMs: CONSUMER_TIMEOUT_MS,
+      });
+      report.note(consumer.output);
+      report.record(`${program} boots, serves its first calls, and exits by itself (${seconds(started)})`, consumer.ok);
+    }
   } finally {
     await stopRedis(redis.server);
   }
