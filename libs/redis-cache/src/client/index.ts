@@ -2,7 +2,8 @@
  * `@wbot/redis-cache/client`: the framework-free message cache client, for a
  * frontend (e.g. a Next.js route handler) or a worker that shares the `shared`
  * Redis with the Nest backend. It needs only ioredis (and `cluster-key-slot`,
- * which ioredis uses too): no Nest, no opossum.
+ * which ioredis uses too): no Nest, no opossum. Where the app has
+ * `@opentelemetry/api`, an optional peer, each call is a span (docs/tracing.md).
  *
  * @packageDocumentation
  */

@@ -13,6 +13,8 @@ import type {
 } from '../options/redis-cache-options';
 import { resolveDeadline, resolveEmbeddingOptions } from '../options/resolve-options';
 import { SafeRedis } from '../resilience/safe-redis';
+import type { CacheSpan } from '../tracing/cache-span';
+import { CacheTracing } from '../tracing/cache-tracing';
 import { defineScripts, runScript, runScriptThen } from '../scripts/lua-scripts';
 import { EMBEDDING_SCRIPTS } from './embedding-scripts';
 import { BYTES_PER_ELEMENT, decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
@@ -43,7 +45,9 @@ interface Computation {
  * Per-user embedding cache on the `local` connection: exact LRU per user, a
  * sliding TTL per entry, vectors stored as float32 (or float64) bytes. Every
  * operation is one round trip running one Lua script. Redis failures give
- * `null` / `false`; bad arguments reject with RedisCacheInputError.
+ * `null` / `false`; bad arguments reject with RedisCacheInputError. With the
+ * OpenTelemetry API installed and an SDK registered, each call is a span
+ * (docs/tracing.md).
  */
 export class EmbeddingCacheService {
   /** The options in effect, defaults filled in. */
@@ -63,6 +67,7 @@ export class EmbeddingCacheService {
   /** The keys of the users seen last, oldest first: a SHA-256 per call is a measurable share of a hit. */
   private readonly recentUserKeys = new Map<string, EmbeddingKeys>();
   private readonly field: (text: string) => string;
+  private readonly tracing = new CacheTracing('local');
 
   constructor(client: Redis | Cluster, options: EmbeddingCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
     this.options = resolveEmbeddingOptions(options);
@@ -97,8 +102,12 @@ export class EmbeddingCacheService {
     assertUserId(userId);
     assertText(text, 'text');
     assertOptions(options);
-    const [vector] = await this.read(this.keysOf(userId), [this.field(text)], options, 'getCachedEmbedding');
-    return vector;
+    const keys = this.keysOf(userId);
+    const fields = [this.field(text)];
+    return this.tracing.run('getCachedEmbedding', 1, async (span) => {
+      const [vector] = await this.read(keys, fields, options, 'getCachedEmbedding', span);
+      return vector;
+    });
   }
 
   /**
@@ -125,8 +134,11 @@ export class EmbeddingCacheService {
     this.assertTexts(texts);
     assertOptions(options);
     if (texts.length === 0) return [];
+    const keys = this.keysOf(userId);
     const fields = texts.map((text) => this.field(text));
-    return this.read(this.keysOf(userId), fields, options, 'getCachedEmbeddings');
+    return this.tracing.run('getCachedEmbeddings', texts.length, (span) =>
+      this.read(keys, fields, options, 'getCachedEmbeddings', span),
+    );
   }
 
   /**
@@ -138,7 +150,9 @@ export class EmbeddingCacheService {
     assertText(text, 'text');
     assertVector(embedding, 'embedding', this.options.maxDimensions, this.options.precision);
     this.assertCallBytes(embedding.length, 'embedding');
-    return this.write(this.keysOf(userId), [[this.field(text), embedding]], 'cacheEmbedding');
+    const keys = this.keysOf(userId);
+    const entries: [string, Vector][] = [[this.field(text), embedding]];
+    return this.tracing.run('cacheEmbedding', 1, (span) => this.write(keys, entries, 'cacheEmbedding', span));
   }
 
   /** Stores several of the user's vectors in one round trip: `true` once all are stored, `false` on a Redis failure. */
@@ -159,8 +173,11 @@ export class EmbeddingCacheService {
       this.assertCallBytes(elements, `entries[${i}]`);
     }
     if (entries.length === 0) return true;
+    const keys = this.keysOf(userId);
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
-    return this.write(this.keysOf(userId), pairs, 'cacheEmbeddings');
+    return this.tracing.run('cacheEmbeddings', entries.length, (span) =>
+      this.write(keys, pairs, 'cacheEmbeddings', span),
+    );
   }
 
   /**
@@ -169,7 +186,8 @@ export class EmbeddingCacheService {
    * Concurrent calls in this process that miss the same text share one
    * computation, but none waits for one longer than `computeTimeoutMs` from its
    * start: it computes for itself instead. With Redis down it still computes. A
-   * `compute` failure rejects.
+   * `compute` failure rejects. `compute` runs under the call's span, and the
+   * write of its vectors is a `cacheEmbeddings` span of its own.
    */
   getOrComputeEmbeddings(
     userId: string,
@@ -197,25 +215,27 @@ export class EmbeddingCacheService {
     if (texts.length === 0) return [];
     const keys = this.keysOf(userId);
     const fields = texts.map((text) => this.field(text));
-    const cached = await this.read(keys, fields, options, 'getOrComputeEmbeddings');
+    return this.tracing.run('getOrComputeEmbeddings', texts.length, async (span) => {
+      const cached = await this.read(keys, fields, options, 'getOrComputeEmbeddings', span);
 
-    const pending = new Map<string, Promise<Vector>>();
-    const toCompute = new Map<string, string>();
-    fields.forEach((field, i) => {
-      if (cached[i] || pending.has(field) || toCompute.has(field)) return;
-      const shared = this.joinable(keys, field);
-      if (!shared) return toCompute.set(field, texts[i]);
-      const own = () => this.computeAndStore(userId, keys, new Map([[field, texts[i]]]), compute).get(field)!;
-      pending.set(field, this.within(shared, own));
+      const pending = new Map<string, Promise<Vector>>();
+      const toCompute = new Map<string, string>();
+      fields.forEach((field, i) => {
+        if (cached[i] || pending.has(field) || toCompute.has(field)) return;
+        const shared = this.joinable(keys, field);
+        if (!shared) return toCompute.set(field, texts[i]);
+        const own = () => this.computeAndStore(userId, keys, new Map([[field, texts[i]]]), compute).get(field)!;
+        pending.set(field, this.within(shared, own));
+      });
+      if (toCompute.size > 0) {
+        const computed = this.computeAndStore(userId, keys, toCompute, compute);
+        for (const [field, promise] of computed) pending.set(field, promise);
+      }
+
+      const resolved = new Map<string, Vector>();
+      await Promise.all([...pending].map(async ([field, promise]) => resolved.set(field, await promise)));
+      return fields.map((field, i) => cached[i] ?? this.convert(resolved.get(field)!, options));
     });
-    if (toCompute.size > 0) {
-      const computed = this.computeAndStore(userId, keys, toCompute, compute);
-      for (const [field, promise] of computed) pending.set(field, promise);
-    }
-
-    const resolved = new Map<string, Vector>();
-    await Promise.all([...pending].map(async ([field, promise]) => resolved.set(field, await promise)));
-    return fields.map((field, i) => cached[i] ?? this.convert(resolved.get(field)!, options));
   }
 
   /** The computation of a field that a call may join: none past `computeTimeoutMs`. */
@@ -246,15 +266,19 @@ export class EmbeddingCacheService {
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
     const keys = this.keysOf(userId);
-    return this.redis.run(
-      'clearUser',
-      false,
-      async () => {
-        await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, [keys.vectors, keys.lru], [this.ttlMs]);
-        this.counters.clears++;
-        return true;
-      },
-      keys.vectors,
+    return this.tracing.run('clearUser', undefined, (span) =>
+      this.redis.run(
+        'clearUser',
+        false,
+        async () => {
+          await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, [keys.vectors, keys.lru], [this.ttlMs]);
+          this.counters.clears++;
+          span?.wrote(true);
+          return true;
+        },
+        keys.vectors,
+        span,
+      ),
     );
   }
 
@@ -314,6 +338,7 @@ export class EmbeddingCacheService {
     fields: string[],
     options: EmbeddingReadOptions | undefined,
     operation: string,
+    span: CacheSpan | undefined,
   ): Promise<(Vector | null)[]> {
     const reply = await this.redis.run(
       operation,
@@ -342,20 +367,30 @@ export class EmbeddingCacheService {
         }
       },
       keys.vectors,
+      span,
     );
     if (reply === null) return fields.map(() => null);
     const { precision } = this.options;
-    return reply.values.map((bytes) => {
+    let hits = 0;
+    const vectors = reply.values.map((bytes) => {
       const vector =
         bytes && (options?.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
-      if (vector) this.counters.hits++;
-      else this.counters.misses++;
+      if (vector) hits++;
       if (vector && reply.readOnly) this.counters.readOnlyHits++;
       return vector;
     });
+    this.counters.hits += hits;
+    this.counters.misses += fields.length - hits;
+    span?.read(hits, fields.length);
+    return vectors;
   }
 
-  private write(keys: EmbeddingKeys, entries: [string, ArrayLike<number>][], operation: string): Promise<boolean> {
+  private write(
+    keys: EmbeddingKeys,
+    entries: [string, ArrayLike<number>][],
+    operation: string,
+    span: CacheSpan | undefined,
+  ): Promise<boolean> {
     const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser];
     for (const [field, vector] of entries) args.push(field, encodeVector(vector, this.options.precision));
     return this.redis.run(
@@ -370,9 +405,12 @@ export class EmbeddingCacheService {
         )) as number;
         this.counters.writes += entries.length;
         this.counters.evictions += evicted;
+        span?.evicted(evicted);
+        span?.wrote(true);
         return true;
       },
       keys.vectors,
+      span,
     );
   }
 

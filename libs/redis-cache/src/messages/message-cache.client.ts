@@ -23,6 +23,8 @@ import { isOutOfMemory } from '../resilience/out-of-memory';
 import type { CacheRuntimeOptions, MessageCacheOptions, ResolvedMessageOptions } from '../options/redis-cache-options';
 import { resolveDeadline, resolveMessageOptions } from '../options/resolve-options';
 import { SafeRedis } from '../resilience/safe-redis';
+import type { CacheSpan } from '../tracing/cache-span';
+import { CacheTracing } from '../tracing/cache-tracing';
 import { defineScripts, runScript, runScriptThen, type ScriptArgument } from '../scripts/lua-scripts';
 import { MESSAGE_SCRIPTS, type MessageScript } from './message-scripts';
 import { UnsettledConversations } from './unsettled-conversations';
@@ -112,6 +114,9 @@ function readResult(items: string[] | null): ReadResult {
  * Write-through contract: the database is written first, then `appendMessages`.
  * `appendMessages` never creates a conversation, and a fill loaded before any
  * write is refused (leases, as in "Scaling Memcache at Facebook").
+ *
+ * With the OpenTelemetry API installed and an SDK registered, each call is a
+ * span (docs/tracing.md).
  */
 export class MessageCacheClient {
   /** The options in effect, defaults filled in. */
@@ -133,6 +138,7 @@ export class MessageCacheClient {
   private readonly loading = new Map<string, Flight>();
   /** Conversations a write that failed on Redis may have left stale in the cache. */
   private readonly unsettled: UnsettledConversations;
+  private readonly tracing = new CacheTracing('shared');
 
   constructor(client: Redis | Cluster, options: MessageCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
     this.options = resolveMessageOptions(options);
@@ -162,26 +168,35 @@ export class MessageCacheClient {
   async getCachedMessages(conversationId: string, options?: ReadMessagesOptions): Promise<CachedMessage[] | null> {
     assertConversationId(conversationId);
     const last = this.assertLast(options);
-    if (this.mayBeStale(conversationId)) {
-      this.counters.misses++;
-      return null;
-    }
-    const reply = await this.read(conversationId, last, '');
-    return reply.messages;
+    return this.tracing.run('getCachedMessages', undefined, async (span) => {
+      if (this.mayBeStale(conversationId)) {
+        this.counters.misses++;
+        span?.read(0, 1);
+        return null;
+      }
+      const reply = await this.read(conversationId, last, '', span);
+      return reply.messages;
+    });
   }
 
   /** Appends to a cached conversation; false (and nothing written) if it is not cached. */
   async appendMessages(conversationId: string, newMessages: CachedMessage[]): Promise<boolean> {
     assertConversationId(conversationId);
     const { args } = this.layOut(newMessages, 'newMessages', true);
-    this.loading.delete(conversationId);
-    // its cached copy, stale already, is on its way out
-    if (this.mayBeStale(conversationId)) return this.failed(conversationId);
-    const reply = await this.runOnConversation('appendMessages', MESSAGE_SCRIPTS.append, conversationId, args);
-    if (reply === null) return this.failed(conversationId);
-    if (reply[0] !== DONE) return false;
-    this.counters.appends++;
-    return true;
+    return this.tracing.run('appendMessages', newMessages.length, async (span) => {
+      this.loading.delete(conversationId);
+      // its cached copy, stale already, is on its way out
+      if (this.mayBeStale(conversationId)) {
+        span?.wrote(false);
+        return this.failed(conversationId);
+      }
+      const reply = await this.runOnConversation('appendMessages', MESSAGE_SCRIPTS.append, conversationId, args, span);
+      if (reply === null) return this.failed(conversationId);
+      span?.wrote(reply[0] === DONE);
+      if (reply[0] !== DONE) return false;
+      this.counters.appends++;
+      return true;
+    });
   }
 
   /**
@@ -192,14 +207,17 @@ export class MessageCacheClient {
   async cacheMessages(conversationId: string, messages: CachedMessage[]): Promise<boolean> {
     assertConversationId(conversationId);
     const { args } = this.layOut(messages, 'messages', true);
-    this.loading.delete(conversationId);
-    this.unsettled.settle();
-    const stamp = this.unsettled.stamp(conversationId);
-    const filled = await this.fill(conversationId, '', args);
-    if (filled === null) return this.failed(conversationId);
-    // the conversation is now what the app wrote, or not cached at all
-    this.unsettled.settled(conversationId, stamp);
-    return filled;
+    return this.tracing.run('cacheMessages', messages.length, async (span) => {
+      this.loading.delete(conversationId);
+      this.unsettled.settle();
+      const stamp = this.unsettled.stamp(conversationId);
+      const filled = await this.fill(conversationId, '', args, span);
+      if (filled === null) return this.failed(conversationId);
+      // the conversation is now what the app wrote, or not cached at all
+      this.unsettled.settled(conversationId, stamp);
+      span?.wrote(filled);
+      return filled;
+    });
   }
 
   /**
@@ -211,43 +229,55 @@ export class MessageCacheClient {
    * itself instead. Across processes, only the lease holder fills and the others
    * load for themselves. A loader failure or a loader result that is not
    * messages rejects; a Redis failure only means the loader runs. Loaded
-   * messages beyond the per-call limits are returned, not cached.
+   * messages beyond the per-call limits are returned, not cached. `loader` runs
+   * under the call's span.
    */
   async getOrLoadMessages(conversationId: string, loader: MessageLoader): Promise<CachedMessage[]> {
     assertConversationId(conversationId);
     assertFunction(loader, 'loader');
-    if (this.mayBeStale(conversationId)) return loader();
-    const token = randomUUID();
-    const current = this.joinable(conversationId);
-    const read = this.read(conversationId, 0, token);
-    if (current) {
-      const [own, holder] = await Promise.all([read, current.holder]);
-      if (own.messages) return own.messages;
-      // the same lease (or Redis failing for both reads) means no write since that load began: a write from
-      // this process would have ended the flight, and one from elsewhere deletes the lease
-      if (own.holder === holder) {
-        const joined = await this.within(current, conversationId);
-        if (joined) return joined;
+    return this.tracing.run('getOrLoadMessages', undefined, async (span) => {
+      if (this.mayBeStale(conversationId)) {
+        span?.read(0, 1);
+        return loader();
       }
-    }
-    return this.fly(conversationId, loader, token, read).messages;
+      const token = randomUUID();
+      const current = this.joinable(conversationId);
+      const read = this.read(conversationId, 0, token, span);
+      if (current) {
+        const [own, holder] = await Promise.all([read, current.holder]);
+        if (own.messages) return own.messages;
+        // the same lease (or Redis failing for both reads) means no write since that load began: a write from
+        // this process would have ended the flight, and one from elsewhere deletes the lease
+        if (own.holder === holder) {
+          const joined = await this.within(current, conversationId);
+          if (joined) return joined;
+        }
+      }
+      return this.fly(conversationId, loader, token, read, span).messages;
+    });
   }
 
   /** Removes a conversation and makes any fill under way for it void. */
   async clearConversation(conversationId: string): Promise<boolean> {
     assertConversationId(conversationId);
-    this.loading.delete(conversationId);
-    this.unsettled.settle();
-    const stamp = this.unsettled.stamp(conversationId);
-    const { leasePrefix } = this.locate(conversationId).k;
-    const reply = await this.runOnConversation('clearConversation', MESSAGE_SCRIPTS.clear, conversationId, [
-      leasePrefix,
-      'listed',
-    ]);
-    if (reply === null) return this.failed(conversationId);
-    this.counters.clears += reply[0];
-    this.unsettled.settled(conversationId, stamp);
-    return true;
+    return this.tracing.run('clearConversation', undefined, async (span) => {
+      this.loading.delete(conversationId);
+      this.unsettled.settle();
+      const stamp = this.unsettled.stamp(conversationId);
+      const extra = [this.locate(conversationId).k.leasePrefix, 'listed'];
+      const reply = await this.runOnConversation(
+        'clearConversation',
+        MESSAGE_SCRIPTS.clear,
+        conversationId,
+        extra,
+        span,
+      );
+      if (reply === null) return this.failed(conversationId);
+      this.counters.clears += reply[0];
+      this.unsettled.settled(conversationId, stamp);
+      span?.wrote(true);
+      return true;
+    });
   }
 
   /** The cache's counters since it was created, as a copy. */
@@ -301,11 +331,17 @@ export class MessageCacheClient {
   }
 
   /** Starts a load that later calls in this process may join, and registers it until it settles. */
-  private fly(conversationId: string, loader: MessageLoader, token: string, read: Promise<ReadResult>): Flight {
+  private fly(
+    conversationId: string,
+    loader: MessageLoader,
+    token: string,
+    read: Promise<ReadResult>,
+    span: CacheSpan | undefined,
+  ): Flight {
     const flight: Flight = {
       holder: read.then((result) => result.holder),
       messages: read.then(
-        (result) => result.messages ?? this.loadAndFill(conversationId, loader, token, result.holder === token),
+        (result) => result.messages ?? this.loadAndFill(conversationId, loader, token, result.holder === token, span),
       ),
       startedAt: performance.now(),
     };
@@ -322,14 +358,20 @@ export class MessageCacheClient {
     loader: MessageLoader,
     token: string,
     leased: boolean,
+    span: CacheSpan | undefined,
   ): Promise<CachedMessage[]> {
     const messages = await loader();
     const { args, withinLimits } = this.layOut(messages, 'loader()', false);
-    if (leased && withinLimits) await this.fill(conversationId, token, args);
+    if (leased && withinLimits) await this.fill(conversationId, token, args, span);
     return messages;
   }
 
-  private async read(conversationId: string, last: number, leaseToken: string): Promise<ReadResult> {
+  private async read(
+    conversationId: string,
+    last: number,
+    leaseToken: string,
+    span: CacheSpan | undefined,
+  ): Promise<ReadResult> {
     const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
     const reply = await this.redis.run(
       'getCachedMessages',
@@ -350,16 +392,18 @@ export class MessageCacheClient {
           if (!isOutOfMemory(error)) throw error;
           return { ...(await this.readOnly(k, last)), readOnly: true };
         }
-        this.count(script[2], script[3]);
+        this.count(script[2], script[3], span);
         if (script[0] === 0) return { messages: null, holder: script[1] };
         return readResult(messagesOf(list, last));
       },
       k.messages,
+      span,
     );
     if (reply === null) return { messages: null };
     if (reply.messages) this.counters.hits++;
     else this.counters.misses++;
     if (reply.messages && reply.readOnly) this.counters.readOnlyHits++;
+    span?.read(reply.messages ? 1 : 0, 1);
     return reply;
   }
 
@@ -375,11 +419,14 @@ export class MessageCacheClient {
   }
 
   /** True if filled, false if refused (lease lost, or too large), null on a Redis failure. */
-  private async fill(conversationId: string, leaseToken: string, args: ScriptArgument[]): Promise<boolean | null> {
-    const reply = await this.runOnConversation('cacheMessages', MESSAGE_SCRIPTS.fill, conversationId, [
-      leaseToken,
-      ...args,
-    ]);
+  private async fill(
+    conversationId: string,
+    leaseToken: string,
+    args: ScriptArgument[],
+    span: CacheSpan | undefined,
+  ): Promise<boolean | null> {
+    const extra = [leaseToken, ...args];
+    const reply = await this.runOnConversation('cacheMessages', MESSAGE_SCRIPTS.fill, conversationId, extra, span);
     if (reply === null) return null;
     if (reply[0] === TOO_LARGE) return false;
     if (reply[0] === LEASE_LOST) {
@@ -396,13 +443,15 @@ export class MessageCacheClient {
     script: MessageScript,
     conversationId: string,
     extra: ScriptArgument[],
+    span: CacheSpan | undefined,
   ): Promise<WriteReply | null> {
     const located = this.locate(conversationId);
     return this.redis.run(
       operation,
       null,
-      () => this.runWriteScript(script, conversationId, located, extra),
+      () => this.runWriteScript(script, conversationId, located, extra, span),
       located.k.messages,
+      span,
     );
   }
 
@@ -422,16 +471,18 @@ export class MessageCacheClient {
     conversationId: string,
     { ttlMs, budget, keys, prefixes }: Located,
     extra: ScriptArgument[],
+    span?: CacheSpan,
   ): Promise<WriteReply> {
     const args = [conversationId, ttlMs, budget, ...prefixes, ...extra];
     const reply = (await runScript(this.redis.client, script, keys, args)) as WriteReply;
-    this.count(reply[1], reply[2]);
+    this.count(reply[1], reply[2], span);
     return reply;
   }
 
-  private count(evicted: number, dropped: number): void {
+  private count(evicted: number, dropped: number, span: CacheSpan | undefined): void {
     this.counters.evictions += evicted;
     this.counters.dropped += dropped;
+    span?.evicted(evicted);
   }
 
   /** The keys and script arguments of a conversation, in its bucket (or in `bucket`, for a batch). */

@@ -5,13 +5,22 @@ import type { ConnectionBreaker, ConnectionState } from './breaker';
 import { ClusterNodes } from '../connections/cluster-nodes';
 import { ConnectionReadiness, waitForReady } from '../connections/connection-readiness';
 import { isCluster } from '../connections/is-cluster';
-import { withDeadline } from './deadline';
+import { DeadlineExceededError, withDeadline } from './deadline';
 import { clientSecrets, maskSecrets } from '../connections/mask-secrets';
+import type { CacheSpan } from '../tracing/cache-span';
+import { FALLBACK_TYPES } from '../tracing/span-attributes';
 
 /** The connection a call goes through, and the breaker scope it counts in. */
 interface Route {
   readonly connection: Redis | Cluster;
   readonly scope: string;
+}
+
+/** A failure's `error.type` on the call's span: a timeout, an open breaker, or the error's own name. */
+function fallbackType(error: unknown): string {
+  if (error instanceof DeadlineExceededError) return FALLBACK_TYPES.timeout;
+  if ((error as { code?: unknown } | null)?.code === 'EOPENBREAKER') return FALLBACK_TYPES.breakerOpen;
+  return error instanceof Error ? error.name : '_OTHER';
 }
 
 /** What a `SafeRedis` needs beside its client: the connection's name, the deadline, a logger, and its breaker. */
@@ -56,14 +65,15 @@ export class SafeRedis {
   /**
    * Runs `call`, whose keys all share `key`'s hash slot. On a cluster, a call
    * waits only for the node that serves that slot, so a node still connecting
-   * holds up its own keys and no others.
+   * holds up its own keys and no others. A fallback is reported to `span`, the
+   * traced call's, if it has one.
    */
-  run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string): Promise<T> {
+  run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string, span?: CacheSpan): Promise<T> {
     const route = this.route(key);
     if (route.connection.status === 'ready') {
-      return this.runBounded(operation, fallback, call, this.options.deadlineMs, route.scope);
+      return this.runBounded(operation, fallback, call, this.options.deadlineMs, route.scope, span);
     }
-    return this.runWhenReady(operation, fallback, call, key, route);
+    return this.runWhenReady(operation, fallback, call, key, route, span);
   }
 
   /** Resolves true once the connection is ready (for a cluster, with all its masters), false after `timeoutMs`. */
@@ -92,6 +102,7 @@ export class SafeRedis {
     call: () => Promise<T>,
     key: string,
     first: Route,
+    span: CacheSpan | undefined,
   ): Promise<T> {
     const started = performance.now();
     const left = () => this.options.deadlineMs - (performance.now() - started);
@@ -101,16 +112,19 @@ export class SafeRedis {
       const { connection, scope } = route;
       const readiness = ConnectionReadiness.of(connection);
       // a connection that is down says so itself: no breaker, no failure to count
-      if (readiness.state === 'down' || this.options.breaker?.stateOf(scope) === 'open') {
-        return this.fallBack(operation, fallback, `connection is ${connection.status}`);
+      const down = readiness.state === 'down';
+      if (down || this.options.breaker?.stateOf(scope) === 'open') {
+        const type = down ? FALLBACK_TYPES.unavailable : FALLBACK_TYPES.breakerOpen;
+        return this.fallBack(operation, fallback, `connection is ${connection.status}`, type, span);
       }
       if (!(await readiness.whenReady(left(), true)) || left() <= 0) {
-        return this.fallBack(operation, fallback, `connection is ${connection.status} (not ready in time)`);
+        const reason = `connection is ${connection.status} (not ready in time)`;
+        return this.fallBack(operation, fallback, reason, FALLBACK_TYPES.unavailable, span);
       }
       // once the cluster is ready, its slot map names the node and the master
       route = this.route(key);
     }
-    return this.runBounded(operation, fallback, call, left(), route.scope);
+    return this.runBounded(operation, fallback, call, left(), route.scope, span);
   }
 
   private async runBounded<T>(
@@ -119,12 +133,14 @@ export class SafeRedis {
     call: () => Promise<T>,
     ms: number,
     scope: string,
+    span: CacheSpan | undefined,
   ): Promise<T> {
     const bounded = () => withDeadline(call(), ms);
     try {
       return await (this.options.breaker ? this.options.breaker.run(bounded, scope) : bounded());
     } catch (error) {
-      return this.fallBack(operation, fallback, error instanceof Error ? error.message : String(error));
+      const reason = error instanceof Error ? error.message : String(error);
+      return this.fallBack(operation, fallback, reason, fallbackType(error), span);
     }
   }
 
@@ -138,8 +154,9 @@ export class SafeRedis {
     return state;
   }
 
-  private fallBack<T>(operation: string, fallback: T, reason: string): T {
+  private fallBack<T>(operation: string, fallback: T, reason: string, type: string, span: CacheSpan | undefined): T {
     this.options.onFallback?.(operation);
+    span?.fellBack(type);
     this.warning.warn(
       maskSecrets(`Redis connection "${this.options.connection}" failed during ${operation}: ${reason}`, this.secrets),
     );

@@ -1,0 +1,60 @@
+import type { SpanOptions } from '@opentelemetry/api';
+import { CacheSpan } from './cache-span';
+import { cacheTracer, openTelemetry } from './tracer';
+import {
+  ATTR_BATCH_SIZE,
+  ATTR_CONNECTION,
+  ATTR_DB_SYSTEM_NAME,
+  CACHE_OPERATIONS,
+  type CacheConnectionRole,
+  type CacheOperation,
+} from './span-attributes';
+
+/** The span names, made once. */
+const SPAN_NAMES = Object.fromEntries(
+  CACHE_OPERATIONS.map((operation) => [operation, `wbot.cache ${operation}`]),
+) as Record<CacheOperation, string>;
+
+/** One options object for every span, so that a call that is not traced allocates none. */
+const SPAN_OPTIONS: SpanOptions | undefined = openTelemetry && { kind: openTelemetry.SpanKind.CLIENT };
+
+/**
+ * Traces a cache's public operations, one CLIENT span each, as children of the
+ * caller's active span. The call runs with its span active, so that the spans
+ * of what it calls (the ioredis instrumentation's commands, the app's
+ * `compute` or `loader`) nest under it. Without the OpenTelemetry API, or
+ * while its span does not record (no SDK registered, or sampled out), the call
+ * runs as it is: no attribute is computed and no context is entered.
+ */
+export class CacheTracing {
+  constructor(private readonly connection: CacheConnectionRole) {}
+
+  /** Runs `call` under the operation's span; `batchSize` is left out where the operation takes no batch. */
+  run<T>(
+    operation: CacheOperation,
+    batchSize: number | undefined,
+    call: (span: CacheSpan | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (cacheTracer === undefined) return call(undefined);
+    const span = cacheTracer.startSpan(SPAN_NAMES[operation], SPAN_OPTIONS);
+    if (!span.isRecording()) {
+      span.end();
+      return call(undefined);
+    }
+    span.setAttribute(ATTR_DB_SYSTEM_NAME, 'redis');
+    span.setAttribute(ATTR_CONNECTION, this.connection);
+    if (batchSize !== undefined) span.setAttribute(ATTR_BATCH_SIZE, batchSize);
+    const traced = new CacheSpan(span);
+    const { context, trace } = openTelemetry!;
+    return context.with(trace.setSpan(context.active(), span), call, undefined, traced).then(
+      (value) => {
+        traced.end();
+        return value;
+      },
+      (error: unknown) => {
+        traced.end(error);
+        throw error;
+      },
+    );
+  }
+}
