@@ -13,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisClientsModule } from './redis/redis-clients.module';
+import { TracingShutdown } from './tracing/tracing-shutdown';
 
 @Module({
   imports: [
@@ -36,6 +37,6 @@ import { RedisClientsModule } from './redis/redis-clients.module';
     ConversationsModule,
     EmbeddingsModule,
   ],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TracingShutdown],
 })
 export class AppModule {}

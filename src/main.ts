@@ -1,3 +1,5 @@
+// first, so that tracing starts (when OTEL_EXPORTER_OTLP_ENDPOINT is set) before Nest and ioredis load
+import './tracing/register';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
