@@ -42,6 +42,13 @@ export const MESSAGE_DEFAULTS = Object.freeze({
   buckets: 1,
 } as const);
 
+/**
+ * The longest TTL, of a cache or of one write: 100 years. The scripts keep deadlines in microseconds, in Lua
+ * numbers, exact up to 2^53 (the year 2255); and a TTL past about 3 million years reaches Redis in exponent
+ * notation, which PEXPIRE refuses, so every write would fail.
+ */
+export const MAX_TTL_SECONDS = 100 * 365 * 24 * 60 * 60;
+
 /** How deep a message's JSON may nest (objects and arrays in one another). */
 export const MAX_MESSAGE_DEPTH = 64;
 

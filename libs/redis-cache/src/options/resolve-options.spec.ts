@@ -1,5 +1,29 @@
 import { RedisCacheConfigError } from '../errors';
-import { resolveCircuitBreaker } from './resolve-options';
+import { MAX_TTL_SECONDS } from './defaults';
+import { resolveCircuitBreaker, resolveEmbeddingOptions, resolveMessageOptions } from './resolve-options';
+
+describe('ttlSeconds', () => {
+  it('is at most 100 years, which keeps every deadline an integer Redis takes', () => {
+    expect(MAX_TTL_SECONDS).toBe(3_153_600_000);
+    expect(resolveEmbeddingOptions({ ttlSeconds: MAX_TTL_SECONDS }).ttlSeconds).toBe(MAX_TTL_SECONDS);
+    expect(resolveMessageOptions({ ttlSeconds: MAX_TTL_SECONDS }).ttlSeconds).toBe(MAX_TTL_SECONDS);
+  });
+
+  it.each([
+    ['embeddings', () => resolveEmbeddingOptions({ ttlSeconds: MAX_TTL_SECONDS + 1 })],
+    ['messages', () => resolveMessageOptions({ ttlSeconds: MAX_TTL_SECONDS + 1 })],
+  ])('refuses a longer %s.ttlSeconds, with which every write would fail', (section, resolve) => {
+    expect(resolve).toThrow(RedisCacheConfigError);
+    expect(resolve).toThrow(
+      expect.objectContaining({
+        option: `${section}.ttlSeconds`,
+        message: expect.stringContaining(
+          `must be an integer from 1 to ${MAX_TTL_SECONDS} (got ${MAX_TTL_SECONDS + 1})`,
+        ),
+      }),
+    );
+  });
+});
 
 describe('resolveCircuitBreaker', () => {
   it('fills in the defaults', () => {

@@ -4,6 +4,7 @@ import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_READY_TIMEOUT_MS,
   EMBEDDING_DEFAULTS,
+  MAX_TTL_SECONDS,
   MESSAGE_DEFAULTS,
 } from './defaults';
 import { RedisCacheConfigError } from '../errors';
@@ -66,7 +67,7 @@ export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefin
       'embeddings.maxEntriesPerUser',
       EMBEDDING_DEFAULTS.maxEntriesPerUser,
     ),
-    ttlSeconds: integer(raw.ttlSeconds, 'embeddings.ttlSeconds', EMBEDDING_DEFAULTS.ttlSeconds),
+    ttlSeconds: integer(raw.ttlSeconds, 'embeddings.ttlSeconds', EMBEDDING_DEFAULTS.ttlSeconds, 1, MAX_TTL_SECONDS),
     namespace,
     precision,
     hashSecret,
@@ -85,7 +86,7 @@ export function resolveMessageOptions(options: MessageCacheOptions | undefined):
   const raw = section(options, 'messages');
   const resolved = {
     maxCachedMessages: integer(raw.maxCachedMessages, 'messages.maxCachedMessages', MESSAGE_DEFAULTS.maxCachedMessages),
-    ttlSeconds: integer(raw.ttlSeconds, 'messages.ttlSeconds', MESSAGE_DEFAULTS.ttlSeconds),
+    ttlSeconds: integer(raw.ttlSeconds, 'messages.ttlSeconds', MESSAGE_DEFAULTS.ttlSeconds, 1, MAX_TTL_SECONDS),
     maxMessageBytes: integer(raw.maxMessageBytes, 'messages.maxMessageBytes', MESSAGE_DEFAULTS.maxMessageBytes),
     maxMessagesPerCall: integer(
       raw.maxMessagesPerCall,
