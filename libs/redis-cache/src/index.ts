@@ -46,6 +46,7 @@ export type {
 export type {
   CacheLogger,
   CacheRuntimeOptions,
+  CacheWriteOptions,
   CircuitBreakerOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,

@@ -36,9 +36,13 @@ describe('userTag', () => {
 });
 
 describe('embeddingKeys', () => {
-  it('puts both keys of a user under one hash tag made from the user tag', () => {
+  it('puts every key of a user under one hash tag made from the user tag', () => {
     const tag = userTag('a}b{c');
-    expect(embeddingKeys('a}b{c')).toEqual({ vectors: `wbot:emb:{${tag}}:vec`, lru: `wbot:emb:{${tag}}:lru` });
+    expect(embeddingKeys('a}b{c')).toEqual({
+      vectors: `wbot:emb:{${tag}}:vec`,
+      lru: `wbot:emb:{${tag}}:lru`,
+      deadlines: `wbot:emb:{${tag}}:exp`,
+    });
   });
 
   it('gives different users different keys', () => {

@@ -20,12 +20,14 @@ export const CONVERSATION_HEADER = `${ROOT}:conversation:v1`;
 /** How vectors are stored: IEEE 754 elements of 2, 4 or 8 bytes per dimension, little-endian. */
 export type Precision = 'float16' | 'float32' | 'float64';
 
-/** A user's two embedding keys, which share the user's hash tag. */
+/** A user's embedding keys, which share the user's hash tag. */
 export interface EmbeddingKeys {
   /** HASH: entry field -> vector bytes. */
   readonly vectors: string;
   /** ZSET: entry field -> last access time in microseconds (the LRU order). */
   readonly lru: string;
+  /** ZSET: entry field -> when it expires, in microseconds; only once an entry was written with its own TTL. */
+  readonly deadlines: string;
 }
 
 /**
@@ -45,6 +47,11 @@ export interface ConversationKeys {
   readonly sizes: string;
   /** STRING: total cached messages in the bucket. */
   readonly total: string;
+  /**
+   * ZSET: conversation id -> when it expires, in microseconds, for the bucket; only once a conversation was
+   * filled with its own TTL.
+   */
+  readonly deadlines: string;
   /** Prefixes a script appends another conversation id to, to evict or clear it. */
   readonly messagesPrefix: string;
   readonly idsPrefix: string;
@@ -70,10 +77,10 @@ export function userTag(userId: string): string {
   return sha256(Buffer.from(userId, 'utf16le')).toString('base64url');
 }
 
-/** A user's embedding keys, `wbot:emb:{<userTag>}:vec` and `:lru`. */
+/** A user's embedding keys, `wbot:emb:{<userTag>}:vec`, `:lru` and `:exp`. */
 export function embeddingKeys(userId: string): EmbeddingKeys {
   const base = `${ROOT}:emb:{${userTag(userId)}}`;
-  return { vectors: `${base}:vec`, lru: `${base}:lru` };
+  return { vectors: `${base}:vec`, lru: `${base}:lru`, deadlines: `${base}:exp` };
 }
 
 /** Appends `field` as its UTF-16 code units after their length in bytes (4 bytes, big-endian). */
@@ -135,6 +142,7 @@ export function conversationKeys(conversationId: string, bucket: number): Conver
     lru: `${prefix}lru`,
     sizes: `${prefix}sizes`,
     total: `${prefix}total`,
+    deadlines: `${prefix}exp`,
     messagesPrefix: `${prefix}c:`,
     idsPrefix: `${prefix}ids:`,
     leasePrefix: `${prefix}lease:`,

@@ -26,6 +26,7 @@ export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resili
 export type {
   CacheLogger,
   CacheRuntimeOptions,
+  CacheWriteOptions,
   EmbeddingCacheOptions,
   ResolvedEmbeddingOptions,
 } from '../options/redis-cache-options';

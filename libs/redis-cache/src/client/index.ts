@@ -28,6 +28,7 @@ export type {
 export type {
   CacheLogger,
   CacheRuntimeOptions,
+  CacheWriteOptions,
   MessageCacheOptions,
   ResolvedMessageOptions,
 } from '../options/redis-cache-options';

@@ -2,12 +2,21 @@ import type { Cluster, Redis } from 'ioredis';
 import type { EmbeddingCacheStats } from './embedding-cache-stats';
 import type { ConnectionState } from '../resilience/breaker';
 import { RedisCacheInputError } from '../errors';
-import { assertArray, assertFunction, assertOptions, assertText, assertUserId, assertVector } from '../options/input';
+import {
+  assertArray,
+  assertFunction,
+  assertOptions,
+  assertText,
+  assertUserId,
+  assertVector,
+  assertWriteOptions,
+} from '../options/input';
 import { DEFAULT_READY_TIMEOUT_MS, RECENT_USER_KEYS } from '../options/defaults';
 import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from '../keys';
 import { isOutOfMemory } from '../resilience/out-of-memory';
 import type {
   CacheRuntimeOptions,
+  CacheWriteOptions,
   EmbeddingCacheOptions,
   ResolvedEmbeddingOptions,
 } from '../options/redis-cache-options';
@@ -34,6 +43,11 @@ export interface EmbeddingEntry {
 }
 
 type Vector = number[] | Float32Array;
+
+/** A user's keys in the order the scripts take them. */
+function scriptKeys({ vectors, lru, deadlines }: EmbeddingKeys): string[] {
+  return [vectors, lru, deadlines];
+}
 
 /** A computation under way in this process, and when it started. */
 interface Computation {
@@ -143,20 +157,31 @@ export class EmbeddingCacheService {
 
   /**
    * Stores the user's vector for `text`, evicting the user's least recently used
-   * entries past `maxEntriesPerUser`. `true` once stored, `false` on a Redis failure.
+   * entries past `maxEntriesPerUser`. `true` once stored, `false` on a Redis
+   * failure. `options.ttlSeconds` gives the entry a TTL of its own.
    */
-  async cacheEmbedding(userId: string, text: string, embedding: number[] | Float32Array): Promise<boolean> {
+  async cacheEmbedding(
+    userId: string,
+    text: string,
+    embedding: number[] | Float32Array,
+    options?: CacheWriteOptions,
+  ): Promise<boolean> {
     assertUserId(userId);
     assertText(text, 'text');
     assertVector(embedding, 'embedding', this.options.maxDimensions, this.options.precision);
     this.assertCallBytes(embedding.length, 'embedding');
+    const ttlMs = this.writeTtlMs(options);
     const keys = this.keysOf(userId);
     const entries: [string, Vector][] = [[this.field(text), embedding]];
-    return this.tracing.run('cacheEmbedding', 1, (span) => this.write(keys, entries, 'cacheEmbedding', span));
+    return this.tracing.run('cacheEmbedding', 1, (span) => this.write(keys, entries, ttlMs, 'cacheEmbedding', span));
   }
 
-  /** Stores several of the user's vectors in one round trip: `true` once all are stored, `false` on a Redis failure. */
-  async cacheEmbeddings(userId: string, entries: EmbeddingEntry[]): Promise<boolean> {
+  /**
+   * Stores several of the user's vectors in one round trip: `true` once all are
+   * stored, `false` on a Redis failure. `options.ttlSeconds` gives these entries
+   * a TTL of their own.
+   */
+  async cacheEmbeddings(userId: string, entries: EmbeddingEntry[], options?: CacheWriteOptions): Promise<boolean> {
     assertUserId(userId);
     assertArray(entries, 'entries', this.options.maxBatchSize);
     // an index loop, unlike forEach, also visits the holes of a sparse array
@@ -172,11 +197,12 @@ export class EmbeddingCacheService {
       elements += embedding.length;
       this.assertCallBytes(elements, `entries[${i}]`);
     }
+    const ttlMs = this.writeTtlMs(options);
     if (entries.length === 0) return true;
     const keys = this.keysOf(userId);
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
     return this.tracing.run('cacheEmbeddings', entries.length, (span) =>
-      this.write(keys, pairs, 'cacheEmbeddings', span),
+      this.write(keys, pairs, ttlMs, 'cacheEmbeddings', span),
     );
   }
 
@@ -271,7 +297,7 @@ export class EmbeddingCacheService {
         'clearUser',
         false,
         async () => {
-          await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, [keys.vectors, keys.lru], [this.ttlMs]);
+          await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, scriptKeys(keys), [this.ttlMs]);
           this.counters.clears++;
           span?.wrote(true);
           return true;
@@ -304,6 +330,11 @@ export class EmbeddingCacheService {
 
   private get ttlMs(): number {
     return this.options.ttlSeconds * 1000;
+  }
+
+  /** A write's TTL in ms: its own `ttlSeconds`, checked, or the cache's. */
+  private writeTtlMs(options: CacheWriteOptions | undefined): number {
+    return (assertWriteOptions(options) ?? this.options.ttlSeconds) * 1000;
   }
 
   private keysOf(userId: string): EmbeddingKeys {
@@ -344,16 +375,15 @@ export class EmbeddingCacheService {
       operation,
       null,
       async () => {
-        const scriptKeys = [keys.vectors, keys.lru];
         const args = [this.ttlMs, ...fields];
         try {
           // One vector costs less through the script; more are cheaper read natively,
           // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
           const values =
             fields.length === 1
-              ? await runScript(this.redis.client, EMBEDDING_SCRIPTS.get, scriptKeys, args, true)
+              ? await runScript(this.redis.client, EMBEDDING_SCRIPTS.get, scriptKeys(keys), args, true)
               : (
-                  await runScriptThen(this.redis.client, EMBEDDING_SCRIPTS.touch, scriptKeys, args, [
+                  await runScriptThen(this.redis.client, EMBEDDING_SCRIPTS.touch, scriptKeys(keys), args, [
                     'hmgetBuffer',
                     keys.vectors,
                     ...fields,
@@ -385,24 +415,21 @@ export class EmbeddingCacheService {
     return vectors;
   }
 
+  /** Stores `entries` with a TTL of `ttlMs`, which is their own unless it is the cache's. */
   private write(
     keys: EmbeddingKeys,
     entries: [string, ArrayLike<number>][],
+    ttlMs: number,
     operation: string,
     span: CacheSpan | undefined,
   ): Promise<boolean> {
-    const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser];
+    const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser, ttlMs];
     for (const [field, vector] of entries) args.push(field, encodeVector(vector, this.options.precision));
     return this.redis.run(
       operation,
       false,
       async () => {
-        const evicted = (await runScript(
-          this.redis.client,
-          EMBEDDING_SCRIPTS.set,
-          [keys.vectors, keys.lru],
-          args,
-        )) as number;
+        const evicted = (await runScript(this.redis.client, EMBEDDING_SCRIPTS.set, scriptKeys(keys), args)) as number;
         this.counters.writes += entries.length;
         this.counters.evictions += evicted;
         span?.evicted(evicted);

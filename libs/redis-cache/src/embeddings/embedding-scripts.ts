@@ -4,13 +4,13 @@ import { luaScript } from '../scripts/lua-scripts';
 const PRELUDE = ['lib/clock.lua', 'lib/embedding-index.lua'];
 
 /**
- * The embedding cache's scripts, each on a user's two keys (`vec`, `lru`, from
- * `embeddingKeys` in keys.ts), which share one hash tag. Their Lua is under
+ * The embedding cache's scripts, each on a user's three keys (`vec`, `lru`,
+ * `exp`, from `embeddingKeys` in keys.ts), which share one hash tag. Their Lua is under
  * `scripts/`; docs/key-schema.md describes their arguments and replies.
  */
 export const EMBEDDING_SCRIPTS = {
-  get: luaScript('embeddingGet', 2, [...PRELUDE, 'embedding-get.lua']),
-  touch: luaScript('embeddingTouch', 2, [...PRELUDE, 'embedding-touch.lua']),
-  set: luaScript('embeddingSet', 2, [...PRELUDE, 'embedding-set.lua']),
-  clear: luaScript('embeddingClear', 2, [...PRELUDE, 'embedding-clear.lua'], 'allow-oom'),
+  get: luaScript('embeddingGet', 3, [...PRELUDE, 'embedding-get.lua']),
+  touch: luaScript('embeddingTouch', 3, [...PRELUDE, 'embedding-touch.lua']),
+  set: luaScript('embeddingSet', 3, [...PRELUDE, 'embedding-set.lua']),
+  clear: luaScript('embeddingClear', 3, [...PRELUDE, 'embedding-clear.lua'], 'allow-oom'),
 };

@@ -36,6 +36,7 @@ export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resili
 export type {
   CacheLogger,
   CacheRuntimeOptions,
+  CacheWriteOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,
   ResolvedEmbeddingOptions,

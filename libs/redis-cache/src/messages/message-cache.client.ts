@@ -11,7 +11,14 @@ import {
   SETTLE_RETRY_MS,
 } from '../options/defaults';
 import { RedisCacheInputError } from '../errors';
-import { assertArray, assertConversationId, assertFunction, assertJsonObject, assertOptions } from '../options/input';
+import {
+  assertArray,
+  assertConversationId,
+  assertFunction,
+  assertJsonObject,
+  assertOptions,
+  assertWriteOptions,
+} from '../options/input';
 import {
   CONVERSATION_HEADER,
   bucketBudget,
@@ -20,7 +27,12 @@ import {
   type ConversationKeys,
 } from '../keys';
 import { isOutOfMemory } from '../resilience/out-of-memory';
-import type { CacheRuntimeOptions, MessageCacheOptions, ResolvedMessageOptions } from '../options/redis-cache-options';
+import type {
+  CacheRuntimeOptions,
+  CacheWriteOptions,
+  MessageCacheOptions,
+  ResolvedMessageOptions,
+} from '../options/redis-cache-options';
 import { resolveDeadline, resolveMessageOptions } from '../options/resolve-options';
 import { SafeRedis } from '../resilience/safe-redis';
 import type { CacheSpan } from '../tracing/cache-span';
@@ -203,15 +215,21 @@ export class MessageCacheClient {
    * Fills or replaces a whole conversation, unconditionally: the write-through
    * fill after a load from the database. Prefer `getOrLoadMessages`, which
    * cannot fill a stale load. False if the conversation alone exceeds the budget.
+   * `options.ttlSeconds` gives the conversation a TTL of its own.
    */
-  async cacheMessages(conversationId: string, messages: CachedMessage[]): Promise<boolean> {
+  async cacheMessages(
+    conversationId: string,
+    messages: CachedMessage[],
+    options?: CacheWriteOptions,
+  ): Promise<boolean> {
     assertConversationId(conversationId);
     const { args } = this.layOut(messages, 'messages', true);
+    const ttlMs = (assertWriteOptions(options) ?? this.options.ttlSeconds) * 1000;
     return this.tracing.run('cacheMessages', messages.length, async (span) => {
       this.loading.delete(conversationId);
       this.unsettled.settle();
       const stamp = this.unsettled.stamp(conversationId);
-      const filled = await this.fill(conversationId, '', args, span);
+      const filled = await this.fill(conversationId, '', ttlMs, args, span);
       if (filled === null) return this.failed(conversationId);
       // the conversation is now what the app wrote, or not cached at all
       this.unsettled.settled(conversationId, stamp);
@@ -362,7 +380,7 @@ export class MessageCacheClient {
   ): Promise<CachedMessage[]> {
     const messages = await loader();
     const { args, withinLimits } = this.layOut(messages, 'loader()', false);
-    if (leased && withinLimits) await this.fill(conversationId, token, args, span);
+    if (leased && withinLimits) await this.fill(conversationId, token, this.options.ttlSeconds * 1000, args, span);
     return messages;
   }
 
@@ -418,14 +436,18 @@ export class MessageCacheClient {
     return readResult(all && last > 0 ? all.slice(-last) : all);
   }
 
-  /** True if filled, false if refused (lease lost, or too large), null on a Redis failure. */
+  /**
+   * Fills with a TTL of `ttlMs`, the conversation's own unless it is the cache's.
+   * True if filled, false if refused (lease lost, or too large), null on a Redis failure.
+   */
   private async fill(
     conversationId: string,
     leaseToken: string,
+    ttlMs: number,
     args: ScriptArgument[],
     span: CacheSpan | undefined,
   ): Promise<boolean | null> {
-    const extra = [leaseToken, ...args];
+    const extra = [leaseToken, ttlMs, ...args];
     const reply = await this.runOnConversation('cacheMessages', MESSAGE_SCRIPTS.fill, conversationId, extra, span);
     if (reply === null) return null;
     if (reply[0] === TOO_LARGE) return false;
@@ -493,7 +515,7 @@ export class MessageCacheClient {
       k,
       ttlMs: ttlSeconds * 1000,
       budget: bucketBudget(maxCachedMessages, buckets, bucket),
-      keys: [k.messages, k.ids, k.lease, k.lru, k.sizes, k.total],
+      keys: [k.messages, k.ids, k.lease, k.lru, k.sizes, k.total, k.deadlines],
       prefixes: [k.messagesPrefix, k.idsPrefix],
     };
   }

@@ -4,15 +4,15 @@ import { luaScript } from '../scripts/lua-scripts';
 const PRELUDE = ['lib/clock.lua', 'lib/message-budget.lua'];
 
 /**
- * The message cache's scripts, each on a conversation's six keys (from
+ * The message cache's scripts, each on a conversation's seven keys (from
  * `conversationKeys` in keys.ts), which share their bucket's hash tag. Their
  * Lua is under `scripts/`; docs/key-schema.md describes their arguments and replies.
  */
 export const MESSAGE_SCRIPTS = {
-  read: luaScript('messageRead', 6, [...PRELUDE, 'message-read.lua']),
-  fill: luaScript('messageFill', 6, [...PRELUDE, 'message-fill.lua']),
-  append: luaScript('messageAppend', 6, [...PRELUDE, 'message-append.lua']),
-  clear: luaScript('messageClear', 6, [...PRELUDE, 'message-clear.lua'], 'allow-oom'),
+  read: luaScript('messageRead', 7, [...PRELUDE, 'message-read.lua']),
+  fill: luaScript('messageFill', 7, [...PRELUDE, 'message-fill.lua']),
+  append: luaScript('messageAppend', 7, [...PRELUDE, 'message-append.lua']),
+  clear: luaScript('messageClear', 7, [...PRELUDE, 'message-clear.lua'], 'allow-oom'),
 };
 
 /** One of the message cache's scripts. */

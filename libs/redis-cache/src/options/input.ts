@@ -1,4 +1,4 @@
-import { MAX_CONVERSATION_ID_LENGTH, MAX_MESSAGE_DEPTH, MAX_USER_ID_LENGTH } from './defaults';
+import { MAX_CONVERSATION_ID_LENGTH, MAX_MESSAGE_DEPTH, MAX_TTL_SECONDS, MAX_USER_ID_LENGTH } from './defaults';
 import { RedisCacheInputError } from '../errors';
 import type { Precision } from '../keys';
 import { FLOAT16_MAX } from '../embeddings/float16';
@@ -94,6 +94,29 @@ export function assertOptions(value: unknown, argument = 'options'): asserts val
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
     throw new RedisCacheInputError(argument, 'must be an object');
   }
+}
+
+/**
+ * A write's options: absent, or an object whose `ttlSeconds`, when set, is
+ * within the bounds of the caches' own `ttlSeconds` option: an integer from 1
+ * to `MAX_TTL_SECONDS`. Returns that TTL, or undefined for the cache's.
+ */
+export function assertWriteOptions(value: unknown): number | undefined {
+  assertOptions(value);
+  const ttlSeconds = (value as { ttlSeconds?: unknown } | undefined)?.ttlSeconds;
+  if (ttlSeconds === undefined) return undefined;
+  if (
+    typeof ttlSeconds !== 'number' ||
+    !Number.isSafeInteger(ttlSeconds) ||
+    ttlSeconds < 1 ||
+    ttlSeconds > MAX_TTL_SECONDS
+  ) {
+    throw new RedisCacheInputError(
+      'options.ttlSeconds',
+      `must be an integer from 1 to ${MAX_TTL_SECONDS} (got ${JSON.stringify(ttlSeconds)})`,
+    );
+  }
+  return ttlSeconds;
 }
 
 /**

@@ -14,7 +14,10 @@ export interface CacheLogger {
 export interface EmbeddingCacheOptions {
   /** Entries kept per user before the least recently used is evicted. Default 1000. */
   maxEntriesPerUser?: number;
-  /** An entry not read or written for this long is gone. Default 7 days. */
+  /**
+   * An entry not read or written for this long is gone, in seconds: 1 to 3153600000 (100 years). Default 7 days.
+   * One write may give its entries another (`CacheWriteOptions`).
+   */
   ttlSeconds?: number;
   /** Part of every entry's key, e.g. the model name and dimensions. Default `default`. */
   namespace?: string;
@@ -39,7 +42,10 @@ export interface EmbeddingCacheOptions {
 export interface MessageCacheOptions {
   /** The most messages cached across all conversations. Default 10000. */
   maxCachedMessages?: number;
-  /** A conversation not read or written for this long is gone. Default 24 hours. */
+  /**
+   * A conversation not read or written for this long is gone, in seconds: 1 to 3153600000 (100 years). Default
+   * 24 hours. A fill may give its conversation another (`CacheWriteOptions`).
+   */
   ttlSeconds?: number;
   /** The largest accepted message, serialized to JSON, in bytes. Default 256 KiB. */
   maxMessageBytes?: number;
@@ -56,6 +62,17 @@ export interface MessageCacheOptions {
   loadTimeoutMs?: number;
   /** How many buckets (hash slots) the message budget is spread over. Default 1. */
   buckets?: number;
+}
+
+/** The options of one write: `cacheEmbedding`, `cacheEmbeddings` or `cacheMessages`. */
+export interface CacheWriteOptions {
+  /**
+   * The TTL of what this call writes, in seconds, instead of the cache's `ttlSeconds`, within the same bounds: an
+   * integer from 1 to 3153600000 (100 years). It stays the entry's (or the conversation's) own: each later hit, and
+   * each append to the conversation, keeps it alive that much longer, and only a later write without it gives it
+   * the cache's `ttlSeconds` again.
+   */
+  ttlSeconds?: number;
 }
 
 /** What the framework-free clients and the services share beyond their own section. */

@@ -1,29 +1,63 @@
 -- Stores vectors, makes them the most recently used, then evicts the least
 -- recently used entries beyond the per-user limit.
--- ARGV[2] max entries, ARGV[3..] field, vector pairs. Returns the number evicted.
+-- ARGV[2] max entries, ARGV[3] the TTL of these entries in ms (ARGV[1] unless
+-- the write gives its own), ARGV[4..] field, vector pairs. Returns the number evicted.
 local max_entries = tonumber(ARGV[2])
+local own_ms = tonumber(ARGV[3])
 purge_expired()
+
+-- The first entry with a TTL of its own gives every entry of the user a
+-- deadline: the others', their last access plus the TTL.
+if own_ms ~= ttl_ms and not has_deadlines then
+  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
+  local due = {}
+  for i = 1, #entries, 2 do
+    due[#due + 1] = int(tonumber(entries[i + 1]) + ttl_ms * 1000)
+    due[#due + 1] = entries[i]
+  end
+  if #due > 0 then call_chunked('ZADD', deadlines, due, 1, #due) end
+  has_deadlines = true
+end
+
 local score = next_score(lru, now)
-local scored = {}
-for i = 3, #ARGV, 2 do
+local scored, due = {}, {}
+for i = 4, #ARGV, 2 do
   scored[#scored + 1] = int(score)
   scored[#scored + 1] = ARGV[i]
+  due[#due + 1] = int(score + own_ms * 1000)
+  due[#due + 1] = ARGV[i]
   score = score + 1
 end
-call_chunked('HSET', vectors, ARGV, 3, #ARGV)
+call_chunked('HSET', vectors, ARGV, 4, #ARGV)
 call_chunked('ZADD', lru, scored, 1, #scored)
+if has_deadlines then call_chunked('ZADD', deadlines, due, 1, #due) end
 
--- Redis may drop one of the two keys by itself (maxmemory eviction); then the
+-- Redis may drop one of the keys by itself (maxmemory eviction); then the
 -- survivor's entries that the other lacks are dropped, so the hash and the index
--- always hold the same fields and the limit counts only real entries.
+-- always hold the same fields and the limit counts only real entries. An entry
+-- whose deadline was lost keeps the TTL; a deadline without an entry goes.
+local function drop(field)
+  redis.call('HDEL', vectors, field)
+  redis.call('ZREM', lru, field)
+  if has_deadlines then redis.call('ZREM', deadlines, field) end
+end
 local stored, indexed = redis.call('HLEN', vectors), redis.call('ZCARD', lru)
 if stored > indexed then
   for _, field in ipairs(redis.call('HKEYS', vectors)) do
-    if not redis.call('ZSCORE', lru, field) then redis.call('HDEL', vectors, field) end
+    if not redis.call('ZSCORE', lru, field) then drop(field) end
   end
 elseif indexed > stored then
   for _, field in ipairs(redis.call('ZRANGE', lru, 0, -1)) do
-    if redis.call('HEXISTS', vectors, field) == 0 then redis.call('ZREM', lru, field) end
+    if redis.call('HEXISTS', vectors, field) == 0 then drop(field) end
+  end
+end
+if has_deadlines and redis.call('ZCARD', deadlines) ~= redis.call('ZCARD', lru) then
+  for _, field in ipairs(redis.call('ZRANGE', deadlines, 0, -1)) do
+    if not redis.call('ZSCORE', lru, field) then redis.call('ZREM', deadlines, field) end
+  end
+  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    redis.call('ZADD', deadlines, 'NX', int(tonumber(entries[i + 1]) + ttl_ms * 1000), entries[i])
   end
 end
 
@@ -33,6 +67,7 @@ if excess > 0 then
   local victims = redis.call('ZRANGE', lru, 0, excess - 1)
   call_chunked('HDEL', vectors, victims, 1, #victims)
   redis.call('ZREMRANGEBYRANK', lru, 0, excess - 1)
+  if has_deadlines then call_chunked('ZREM', deadlines, victims, 1, #victims) end
   evicted = #victims
 end
 touch_keys()

@@ -1,9 +1,10 @@
 -- Fills or replaces a whole conversation.
--- ARGV[6] lease token ('' = unconditional), ARGV[7] n, then n message ids
+-- ARGV[6] lease token ('' = unconditional), ARGV[7] the conversation's TTL in
+-- ms (ARGV[2] unless the fill gives its own), ARGV[8] n, then n message ids
 -- ('' = none), then n JSON messages.
 -- Returns {status, evicted, dropped}: status 1 filled, -2 the conversation
 -- alone exceeds the budget (not cached), -3 the lease was lost (a write came first).
-local token, n = ARGV[6], tonumber(ARGV[7])
+local token, own_ms, n = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 reconcile()
 purge_expired()
 if token ~= '' and redis.call('GET', lease) ~= token then
@@ -18,14 +19,14 @@ if n > budget then
 end
 make_room(n, conversation)
 redis.call('RPUSH', messages, HEADER)
-local first_json = 8 + n
+local first_json = 9 + n
 call_chunked('RPUSH', messages, ARGV, first_json, first_json + n - 1)
 local message_ids = { IDS_MARKER }
-for i = 8, 7 + n do
+for i = 9, 8 + n do
   if ARGV[i] ~= '' then message_ids[#message_ids + 1] = ARGV[i] end
 end
 call_chunked('SADD', ids, message_ids, 1, #message_ids)
 redis.call('HSET', sizes, conversation, n)
 redis.call('INCRBY', total_key, n)
-touch()
+touch(own_ms)
 return { 1, evicted, dropped }

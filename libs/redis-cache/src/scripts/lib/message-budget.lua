@@ -1,13 +1,20 @@
 -- KEYS[1] the conversation LIST, KEYS[2] its id SET, KEYS[3] its lease,
--- KEYS[4] the bucket's LRU ZSET, KEYS[5] its sizes HASH, KEYS[6] its total.
+-- KEYS[4] the bucket's LRU ZSET, KEYS[5] its sizes HASH, KEYS[6] its total,
+-- KEYS[7] its deadlines ZSET.
 -- ARGV[1] conversation id, ARGV[2] TTL in ms, ARGV[3] the bucket's budget,
 -- ARGV[4] / ARGV[5] the prefixes of other conversations' LIST / id SET keys.
 local messages, ids, lease, lru, sizes, total_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local deadlines = KEYS[7]
 local conversation = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local messages_prefix, ids_prefix = ARGV[4], ARGV[5]
 local now = now_us()
+-- Once a conversation of the bucket was filled with a TTL of its own, every
+-- conversation of the bucket has a deadline (its last access plus its own TTL,
+-- the TTL for the others), and the deadlines alone say what has expired. Until
+-- then, the TTL does, from the LRU.
+local has_deadlines = redis.call('EXISTS', deadlines) == 1
 -- What a script did to other conversations than its own, reported to the caller
 -- for its counters: evicted to make room (least recently used first), and
 -- dropped because they could not be kept whole or did not fit.
@@ -46,6 +53,7 @@ local function forget(id)
   if size > 0 and redis.call('EXISTS', total_key) == 1 then redis.call('DECRBY', total_key, size) end
   redis.call('HDEL', sizes, id)
   redis.call('ZREM', lru, id)
+  if has_deadlines then redis.call('ZREM', deadlines, id) end
   redis.call('DEL', messages_prefix .. id, ids_prefix .. id)
 end
 
@@ -114,12 +122,16 @@ local function reconcile()
     local size = whole_size(messages_prefix .. id)
     if size then
       redis.call('HSET', sizes, id, size)
-      if not has_lru then redis.call('ZADD', lru, int(score), id) end
+      if not has_lru then
+        redis.call('ZADD', lru, int(score), id)
+        if has_deadlines then redis.call('ZADD', deadlines, 'NX', int(score + ttl_ms * 1000), id) end
+      end
       score = score + 1
       sum = sum + size
     else
       if redis.call('EXISTS', messages_prefix .. id) == 1 then dropped = dropped + 1 end
       redis.call('ZREM', lru, id)
+      if has_deadlines then redis.call('ZREM', deadlines, id) end
       redis.call('DEL', messages_prefix .. id, ids_prefix .. id)
     end
   end
@@ -127,24 +139,63 @@ local function reconcile()
   make_room(0, conversation)
 end
 
--- Conversations idle for the TTL have expired (or are about to): purge their
+-- Conversations idle for their TTL have expired (or are about to): purge their
 -- counts so that the budget never holds phantoms. Bounded per call.
 local function purge_expired()
-  local cutoff = '(' .. int(now - ttl_ms * 1000)
-  local expired = redis.call('ZRANGEBYSCORE', lru, '-inf', cutoff, 'LIMIT', 0, 256)
+  local expired
+  if has_deadlines then
+    expired = redis.call('ZRANGEBYSCORE', deadlines, '-inf', '(' .. int(now), 'LIMIT', 0, 256)
+  else
+    local cutoff = '(' .. int(now - ttl_ms * 1000)
+    expired = redis.call('ZRANGEBYSCORE', lru, '-inf', cutoff, 'LIMIT', 0, 256)
+  end
   for _, id in ipairs(expired) do forget(id) end
 end
 
--- Every bucket key a script may have created or changed keeps a TTL.
+-- Every bucket key a script may have created or changed keeps a TTL: the TTL,
+-- or longer while a conversation's deadline is further away.
 local function keep_bucket()
-  for _, key in ipairs({ lru, sizes, total_key }) do redis.call('PEXPIRE', key, ttl_ms) end
+  local ms = ttl_ms
+  if has_deadlines then
+    local latest = redis.call('ZRANGE', deadlines, -1, -1, 'WITHSCORES')
+    if latest[2] then ms = math.max(ms, math.ceil((tonumber(latest[2]) - now) / 1000)) end
+    redis.call('PEXPIRE', deadlines, ms)
+  end
+  for _, key in ipairs({ lru, sizes, total_key }) do redis.call('PEXPIRE', key, ms) end
 end
 
--- Makes the conversation the most recently used and refreshes every TTL.
-local function touch()
-  redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
-  redis.call('PEXPIRE', messages, ttl_ms)
-  redis.call('PEXPIRE', ids, ttl_ms)
+-- The conversation's own TTL in ms: the time from its last access to its
+-- deadline, or the TTL where the bucket keeps no deadlines.
+local function own_ttl_ms()
+  if not has_deadlines then return ttl_ms end
+  local due, last = redis.call('ZSCORE', deadlines, conversation), redis.call('ZSCORE', lru, conversation)
+  if not (due and last) then return ttl_ms end
+  return (tonumber(due) - tonumber(last)) / 1000
+end
+
+-- The first conversation with a TTL of its own gives every conversation of the
+-- bucket a deadline: the others', their last access plus the TTL.
+local function start_deadlines()
+  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
+  local due = {}
+  for i = 1, #entries, 2 do
+    due[#due + 1] = int(tonumber(entries[i + 1]) + ttl_ms * 1000)
+    due[#due + 1] = entries[i]
+  end
+  if #due > 0 then call_chunked('ZADD', deadlines, due, 1, #due) end
+  has_deadlines = true
+end
+
+-- Makes the conversation the most recently used and refreshes every TTL: the
+-- conversation's by `own_ms` if a fill gives one, else by the TTL it has.
+local function touch(own_ms)
+  own_ms = own_ms or own_ttl_ms()
+  if own_ms ~= ttl_ms and not has_deadlines then start_deadlines() end
+  local score = next_score(lru, now)
+  redis.call('ZADD', lru, int(score), conversation)
+  if has_deadlines then redis.call('ZADD', deadlines, int(score + own_ms * 1000), conversation) end
+  redis.call('PEXPIRE', messages, own_ms)
+  redis.call('PEXPIRE', ids, own_ms)
   keep_bucket()
 end
 
@@ -168,7 +219,9 @@ local function cached_size()
   local total = get_total()
   redis.call('HSET', sizes, conversation, size)
   set_total(total + size)
-  redis.call('ZADD', lru, int(next_score(lru, now)), conversation)
+  local score = next_score(lru, now)
+  redis.call('ZADD', lru, int(score), conversation)
+  if has_deadlines then redis.call('ZADD', deadlines, int(score + ttl_ms * 1000), conversation) end
   make_room(0, conversation)
   return size
 end
