@@ -53,9 +53,13 @@ const OPTIONAL_PEERS = ['ai', '@langchain/core', '@opentelemetry/api'];
 const ADAPTER_PACKAGES = [
   'ai',
   '@langchain/core',
+  '@nestjs/config',
   '@opentelemetry/api@1.9',
   '@opentelemetry/sdk-trace-base@2',
-  '@nestjs/config',
+  '@opentelemetry/sdk-trace-node@2',
+  '@opentelemetry/exporter-trace-otlp-http@0.223',
+  '@opentelemetry/instrumentation@0.223',
+  '@opentelemetry/instrumentation-ioredis@0.71',
 ];
 
 /** The library README's recipes, each the code block after `<!-- recipe: name -->`: compiled in the adapters corner. */

@@ -4,6 +4,8 @@
 // prints one line per check; it exits non-zero at the first failure.
 import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { EmbeddingCacheService, MessageCacheService, closeCacheClient, createCacheRedis } from '@wbot/redis-cache';
 import { cachedModel, embedForUser } from './recipes/ai-sdk';
@@ -97,12 +99,36 @@ async function checkLangChain(embeddingCache: EmbeddingCacheService, messageCach
   pass('@langchain/core: RedisCacheChatMessageHistory writes through and reads the messages back from Redis');
 }
 
+async function checkTracing(cache: EmbeddingCacheService): Promise<void> {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  // after the library loaded: its tracer follows the provider registered later
+  trace.setGlobalTracerProvider(provider);
+  try {
+    await cache.getCachedEmbedding('user-2', 'never cached');
+    const spans = exporter
+      .getFinishedSpans()
+      .map(({ name, attributes }) => [
+        name,
+        attributes['db.system.name'],
+        attributes['wbot.cache.connection'],
+        attributes['wbot.cache.result'],
+      ]);
+    deepStrictEqual(spans, [['wbot.cache getCachedEmbedding', 'redis', 'local', 'miss']]);
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+  }
+  pass("@opentelemetry/api: the app's provider gets a span per cache call from the installed package");
+}
+
 async function main(): Promise<void> {
   const redis = createCacheRedis(url as string);
   try {
     const embeddingCache = new EmbeddingCacheService(redis);
     await checkAiSdk(embeddingCache);
     await checkLangChain(embeddingCache, new MessageCacheService(redis));
+    await checkTracing(embeddingCache);
   } finally {
     await closeCacheClient(redis);
   }
