@@ -34,8 +34,8 @@ if has_deadlines then call_chunked('ZADD', deadlines, due, 1, #due) end
 
 -- Redis may drop one of the keys by itself (maxmemory eviction); then the
 -- survivor's entries that the other lacks are dropped, so the hash and the index
--- always hold the same fields and the limit counts only real entries. An entry
--- whose deadline was lost keeps the TTL; a deadline without an entry goes.
+-- always hold the same fields and the limit counts only real entries; so do the
+-- deadlines, which lose those of entries lost with both other keys.
 local function drop(field)
   redis.call('HDEL', vectors, field)
   redis.call('ZREM', lru, field)
@@ -51,13 +51,9 @@ elseif indexed > stored then
     if redis.call('HEXISTS', vectors, field) == 0 then drop(field) end
   end
 end
-if has_deadlines and redis.call('ZCARD', deadlines) ~= redis.call('ZCARD', lru) then
+if has_deadlines and redis.call('ZCARD', deadlines) > redis.call('ZCARD', lru) then
   for _, field in ipairs(redis.call('ZRANGE', deadlines, 0, -1)) do
     if not redis.call('ZSCORE', lru, field) then redis.call('ZREM', deadlines, field) end
-  end
-  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
-  for i = 1, #entries, 2 do
-    redis.call('ZADD', deadlines, 'NX', int(tonumber(entries[i + 1]) + ttl_ms * 1000), entries[i])
   end
 end
 

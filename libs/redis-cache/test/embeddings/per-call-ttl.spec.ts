@@ -19,6 +19,12 @@ import { RedisServer } from '../../../../test/support/redis-server';
  * microseconds, and a key's PEXPIRETIME is the moment it expires, in ms.
  */
 const HOUR = 3600;
+/**
+ * How far a key's expiry may be from the deadline the script computed: Redis sets it from its clock in whole ms as
+ * the command began, the script reads TIME a moment later, a few µs on an idle machine, a millisecond or more under
+ * load. The TTLs these tests tell apart differ by seconds at least.
+ */
+const CLOCK_SKEW_MS = 10;
 let server: RedisServer;
 let client: Redis;
 let inspect: Redis;
@@ -42,13 +48,13 @@ async function ownTtl(text: string): Promise<number> {
 }
 
 /**
- * Checks that each of the user's keys expires `ttlMs` after the access at `fromUs` (µs of the server's clock), to
- * the millisecond: Redis keeps a key's expiry in whole ms of its own clock, read as the script began.
+ * Checks that each of the user's keys expires `ttlMs` after the access at `fromUs` (µs of the server's clock), within
+ * `CLOCK_SKEW_MS`.
  */
 async function expectKeysToExpire(fromUs: number, ttlMs: number): Promise<void> {
   for (const key of [USER.vectors, USER.lru, USER.deadlines]) {
     const at = (await inspect.call('PEXPIRETIME', key)) as number;
-    expect(Math.abs(at - (fromUs / 1000 + ttlMs))).toBeLessThan(1);
+    expect(Math.abs(at - (fromUs / 1000 + ttlMs))).toBeLessThan(CLOCK_SKEW_MS);
   }
 }
 
@@ -170,6 +176,41 @@ describe('an entry written with its own TTL', () => {
     );
     expect(await embeddings.clearUser('u')).toBe(true);
     expect(await inspect.dbsize()).toBe(0);
+  });
+});
+
+describe('after Redis lost one of the keys', () => {
+  it('drops, on the next write, the deadlines of the entries lost with the LRU index', async () => {
+    const embeddings = cache({ ttlSeconds: HOUR });
+    await embeddings.cacheEmbedding('u', 'own', [1], { ttlSeconds: 60 });
+    await embeddings.cacheEmbedding('u', 'default', [2]);
+    await inspect.del(USER.lru);
+    await embeddings.cacheEmbedding('u', 'new', [3]);
+    expect(await inspect.hkeys(USER.vectors)).toEqual([field('new')]);
+    expect(await inspect.zrange(USER.deadlines, 0, '-1')).toEqual([field('new')]);
+    expect(await ownTtl('new')).toBe(HOUR);
+  });
+
+  it('drops, on the next write, the deadlines of the entries lost with both the vectors and the LRU index', async () => {
+    const embeddings = cache({ ttlSeconds: HOUR });
+    await embeddings.cacheEmbedding('u', 'own', [1], { ttlSeconds: 60 });
+    await embeddings.cacheEmbedding('u', 'default', [2]);
+    await inspect.del(USER.vectors, USER.lru);
+    await embeddings.cacheEmbedding('u', 'new', [3]);
+    expect(await inspect.zrange(USER.deadlines, 0, '-1')).toEqual([field('new')]);
+  });
+
+  it("gives the entries the cache's TTL again once the deadlines are lost", async () => {
+    const embeddings = cache({ ttlSeconds: HOUR });
+    await embeddings.cacheEmbedding('u', 'own', [1], { ttlSeconds: 60 });
+    await inspect.del(USER.deadlines);
+    expect(await embeddings.getCachedEmbedding('u', 'own')).toEqual([1]);
+    expect(await inspect.exists(USER.deadlines)).toBe(0);
+    const read = await lastAccess('own');
+    for (const key of [USER.vectors, USER.lru]) {
+      const at = (await inspect.call('PEXPIRETIME', key)) as number;
+      expect(Math.abs(at - (read / 1000 + HOUR * 1000))).toBeLessThan(CLOCK_SKEW_MS);
+    }
   });
 });
 

@@ -124,7 +124,7 @@ local function reconcile()
       redis.call('HSET', sizes, id, size)
       if not has_lru then
         redis.call('ZADD', lru, int(score), id)
-        if has_deadlines then redis.call('ZADD', deadlines, 'NX', int(score + ttl_ms * 1000), id) end
+        if has_deadlines then redis.call('ZADD', deadlines, int(score + ttl_ms * 1000), id) end
       end
       score = score + 1
       sum = sum + size
