@@ -31,6 +31,11 @@ const SYSTEMS = [
     label: 'ours float16 (autopipelining off)',
     create: (url) => systems.ours(url, { enableAutoPipelining: false }, { precision: 'float16' }),
   },
+  {
+    key: 'oursNoOtel',
+    label: 'ours, without @opentelemetry/api (autopipelining off)',
+    create: (url) => systems.ours(url, { enableAutoPipelining: false }, { withoutOpenTelemetry: true }),
+  },
   { key: 'raw', label: 'raw ioredis GET/SET float32', create: systems.raw },
   { key: 'langchain', label: 'LangChain.js CacheBackedEmbeddings', create: systems.langchain },
   { key: 'cacheManager', label: 'cache-manager 7 + @keyv/redis', create: systems.cacheManager },

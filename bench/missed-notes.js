@@ -27,6 +27,11 @@ ${us(e.ours.hits.redisCpuUsPerOp)} per hit for the script.`,
     `cache-manager spends Node ${us(e.cacheManager.hits.nodeCpuUsPerOp)} per hit
 (Keyv's serializer over a number[] of 1536); a miss of this target means the machine was
 loaded during ours' case.`,
+  'hit-otel-no-sdk': ({ e: { ours, oursNoOtel }, load }) =>
+    `${load(ours.hits)}Both run the same code, one with \`@opentelemetry/api\` found and no SDK
+registered: Node spends ${us(ours.hits.nodeCpuUsPerOp)} per hit against ${us(oursNoOtel.hits.nodeCpuUsPerOp)}
+without the API. With the API, a call starts the API's non-recording span and checks \`isRecording()\`;
+it enters no context and sets no attribute (libs/redis-cache/test/tracing/without-sdk.spec.ts).`,
   'write-raw': ({ e: { ours, raw } }) =>
     `A write is one Lua script (HSET, ZADD, purge, HLEN/ZCARD checks, two PEXPIREs):
 Redis ${us(ours.writes.redisCpuUsPerOp)} per write against ${us(raw.writes.redisCpuUsPerOp)} for

@@ -27,6 +27,14 @@ const TARGETS = [
     { id: 'hit-langchain', peer: 'langchain', label: 'ours / LangChain.js', min: 2 },
     { id: 'hit-cache-manager', peer: 'cacheManager', label: 'ours / cache-manager', min: 5 },
   ]),
+  ...oursAgainst('Hit path, tracing off', 'embeddings', 'hits', [
+    {
+      id: 'hit-otel-no-sdk',
+      peer: 'oursNoOtel',
+      label: 'ours (OpenTelemetry API, no SDK) / ours without the API',
+      min: 0.9,
+    },
+  ]),
   ...oursAgainst('Write path', 'embeddings', 'writes', [
     { id: 'write-raw', peer: 'raw', label: 'ours / raw float32 SET', min: 0.5 },
     { id: 'write-langchain', peer: 'langchain', label: 'ours / LangChain.js', min: 3 },

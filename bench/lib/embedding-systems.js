@@ -12,7 +12,9 @@ const { Embeddings } = require('@langchain/core/embeddings');
 const KeyvRedis = require('@keyv/redis').default;
 const { createCache } = require('cache-manager');
 const { Keyv } = require('keyv');
-const { createCacheRedis, EmbeddingCacheService } = require('../../libs/redis-cache/dist');
+const Module = require('node:module');
+const { join, sep } = require('node:path');
+const library = require('../../libs/redis-cache/dist');
 const { viaLoop } = require('./decode-variants');
 const { DIMENSIONS, text, vectorFor } = require('./fixtures');
 const { floorClient, plainClient, ready } = require('./redis');
@@ -33,13 +35,41 @@ async function inBatches(n, call) {
 }
 
 /**
+ * A second copy of the library, loaded as in an app that does not have `@opentelemetry/api`: the floor for the
+ * cost of tracing while no SDK is registered (the repository has the API installed, so every other copy loads it).
+ */
+function libraryWithoutOpenTelemetry() {
+  const dist = join(__dirname, '..', '..', 'libs', 'redis-cache', 'dist');
+  const ownModules = () => Object.keys(require.cache).filter((path) => path.startsWith(dist + sep));
+  const loaded = Object.fromEntries(ownModules().map((path) => [path, require.cache[path]]));
+  for (const path of Object.keys(loaded)) delete require.cache[path];
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (request, ...rest) {
+    if (request === '@opentelemetry/api') {
+      throw Object.assign(new Error(`Cannot find module '${request}'`), { code: 'MODULE_NOT_FOUND' });
+    }
+    return resolve.call(this, request, ...rest);
+  };
+  try {
+    return require(dist);
+  } finally {
+    Module._resolveFilename = resolve;
+    for (const path of ownModules()) delete require.cache[path];
+    Object.assign(require.cache, loaded);
+  }
+}
+
+/**
  * Ours: EmbeddingCacheService on a client from the library's createCacheRedis,
  * `precision` float32 (the default) or float16; one user per configuration.
+ * `withoutOpenTelemetry` runs it on a copy of the library that found no
+ * `@opentelemetry/api`.
  */
-async function ours(url, { enableAutoPipelining }, { precision = 'float32' } = {}) {
+async function ours(url, { enableAutoPipelining }, { precision = 'float32', withoutOpenTelemetry = false } = {}) {
+  const { createCacheRedis, EmbeddingCacheService } = withoutOpenTelemetry ? libraryWithoutOpenTelemetry() : library;
   const client = await ready(createCacheRedis(url, { enableAutoPipelining }));
   const cache = new EmbeddingCacheService(client, { maxEntriesPerUser: MAX_ENTRIES_PER_USER, precision });
-  const user = `bench-user-${precision}-autopipelining-${enableAutoPipelining ? 'on' : 'off'}`;
+  const user = `bench-user-${precision}-autopipelining-${enableAutoPipelining ? 'on' : 'off'}${withoutOpenTelemetry ? '-no-otel' : ''}`;
   // A miss on an absent user loads the script and writes nothing.
   await cache.getCachedEmbedding(user, 'prime');
   return {
