@@ -5,6 +5,7 @@ import type { ConnectionBreaker, ConnectionState } from './breaker';
 import { ClusterNodes } from '../connections/cluster-nodes';
 import { ConnectionReadiness, waitForReady } from '../connections/connection-readiness';
 import { isCluster } from '../connections/is-cluster';
+import { coalesceWrites } from '../connections/write-coalescing';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import { clientSecrets, maskSecrets } from '../connections/mask-secrets';
 import type { CacheSpan } from '../tracing/cache-span';
@@ -71,6 +72,8 @@ export class SafeRedis {
   run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string, span?: CacheSpan): Promise<T> {
     const route = this.route(key);
     if (route.connection.status === 'ready') {
+      // on a cluster, the connection to the node of the call's slot, which the script loader does not see
+      coalesceWrites(route.connection);
       return this.runBounded(operation, fallback, call, this.options.deadlineMs, route.scope, span);
     }
     return this.runWhenReady(operation, fallback, call, key, route, span);

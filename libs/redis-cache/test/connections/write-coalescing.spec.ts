@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { EmbeddingCacheService, MessageCacheClient, type CachedMessage } from '@wbot/redis-cache';
 import { connectedCacheRedis } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
+import { startTopology, type Topology } from '../support/topology';
 
 /**
  * The commands a cache sends in one tick leave in one socket write: a message
@@ -19,22 +20,30 @@ let client: Redis;
 let messages: MessageCacheClient;
 let embeddings: EmbeddingCacheService;
 
-/** The socket writes made while `run` is under way, and what it resolved to. */
-async function socketWrites<T>(run: () => Promise<T>): Promise<{ writes: number; result: T }> {
-  const stream = client.stream as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
-  const originals = { _write: stream._write, _writev: stream._writev };
+type Writable = Record<'_write' | '_writev', (...args: unknown[]) => void>;
+
+/** The socket writes made while `run` is under way, on the sockets of `clients`, and what it resolved to. */
+async function socketWrites<T>(
+  run: () => Promise<T>,
+  clients: Redis[] = [client],
+): Promise<{ writes: number; result: T }> {
   let writes = 0;
-  for (const name of ['_write', '_writev'] as const) {
-    stream[name] = function (this: unknown, ...args: unknown[]) {
-      writes++;
-      return originals[name].apply(this, args);
-    };
-  }
+  const restores = clients.map(({ stream }) => {
+    const socket = stream as unknown as Writable;
+    const originals = { _write: socket._write, _writev: socket._writev };
+    for (const name of ['_write', '_writev'] as const) {
+      socket[name] = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return originals[name].apply(this, args);
+      };
+    }
+    return () => Object.assign(socket, originals);
+  });
   try {
     const result = await run();
     return { writes, result };
   } finally {
-    Object.assign(stream, originals);
+    restores.forEach((restore) => restore());
   }
 }
 
@@ -79,4 +88,30 @@ it('sends the calls of the next tick in a write of their own', async () => {
   });
   expect(result).toEqual([MESSAGES, MESSAGES]);
   expect(writes).toBe(2);
+});
+
+describe('on a three-master cluster', () => {
+  let topology: Topology;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    topology = await startTopology('a three-master cluster');
+    cluster = (await topology.connect()) as Cluster;
+  });
+
+  afterAll(async () => {
+    cluster?.disconnect();
+    await topology?.stop();
+  });
+
+  it("sends the calls made in one tick to a conversation's node in one write to that node", async () => {
+    const onCluster = new MessageCacheClient(cluster);
+    expect(await onCluster.cacheMessages('conv', MESSAGES)).toBe(true);
+    const { writes, result } = await socketWrites(
+      () => Promise.all([onCluster.getCachedMessages('conv'), onCluster.getCachedMessages('conv', { last: 1 })]),
+      cluster.nodes('master'),
+    );
+    expect(result).toEqual([MESSAGES, [MESSAGES[1]]]);
+    expect(writes).toBe(1);
+  });
 });
