@@ -290,6 +290,7 @@ async function verify(corner, report) {
   writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig(corner), null, 2)}\n`);
   mkdirSync(join(app, 'src'));
   copyFileSync(join(__dirname, 'pack-fixture', 'consumer.ts'), join(app, 'src', 'main.ts'));
+  copyFileSync(join(__dirname, 'pack-fixture', 'run-checks.ts'), join(app, 'src', 'run-checks.ts'));
   const programs = [join('out', 'main.js')];
   if (corner.adapters) {
     copyFileSync(join(__dirname, 'pack-fixture', 'adapters.ts'), join(app, 'src', 'adapters.ts'));

@@ -10,6 +10,7 @@ import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { EmbeddingCacheService, MessageCacheService, closeCacheClient, createCacheRedis } from '@wbot/redis-cache';
 import { cachedModel, embedForUser } from './recipes/ai-sdk';
 import { cachedEmbeddings, historyOf, type MessageStore } from './recipes/langchain';
+import { runChecks } from './run-checks.js';
 
 const RUN_TIMEOUT_MS = 30_000;
 const url = process.env.REDIS_URL;
@@ -132,21 +133,6 @@ async function main(): Promise<void> {
   } finally {
     await closeCacheClient(redis);
   }
-  exitTimer.refresh();
-  finished = true;
 }
 
-let finished = false;
-const exitTimer = setTimeout(() => {
-  console.error(
-    finished
-      ? '  FAIL the process did not exit after the client closed: a connection or timer is still open'
-      : `  FAIL the checks did not finish within ${RUN_TIMEOUT_MS} ms`,
-  );
-  process.exit(1);
-}, RUN_TIMEOUT_MS).unref();
-
-main().catch((error: unknown) => {
-  console.error(`  FAIL ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
-});
+runChecks(main, RUN_TIMEOUT_MS);

@@ -1,17 +1,13 @@
 import type { Redis } from 'ioredis';
 import { Embeddings } from '@langchain/core/embeddings';
 import { SyntheticEmbeddings } from '@langchain/core/utils/testing';
-import {
-  EmbeddingCacheService,
-  RedisCacheInputError,
-  createCacheRedis,
-  type EmbeddingCacheOptions,
-} from '@wbot/redis-cache';
+import { EmbeddingCacheService, createCacheRedis, type EmbeddingCacheOptions } from '@wbot/redis-cache';
 import { CachedEmbeddings } from '@wbot/redis-cache/langchain';
 import { embeddingKeys } from '../../src/keys';
 import { inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { embeddingStats } from '../../../../test/support/cache-stats';
+import { expectInputError } from '../support/input-error';
 
 /** A generous deadline: these tests prove behaviour, and a slow CI machine must not turn a call into a fallback. */
 const RUNTIME_DEADLINE_MS = 5000;
@@ -45,17 +41,6 @@ const float32 = (vector: number[]): number[] => Array.from(Float32Array.from(vec
 const synthetic = new SyntheticEmbeddings({ vectorSize: 6 });
 const documentVector = async (text: string): Promise<number[]> => float32(await synthetic.embedQuery(text));
 const queryVector = async (text: string): Promise<number[]> => float32(await synthetic.embedQuery(`query ${text}`));
-
-async function expectInputError(call: () => unknown, argument: string): Promise<void> {
-  const error: unknown = await Promise.resolve()
-    .then(call)
-    .then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
-  expect(error).toBeInstanceOf(RedisCacheInputError);
-  expect((error as RedisCacheInputError).argument).toBe(argument);
-}
 
 function connect(url: string): Redis {
   // ioredis's disconnect() on a socket the server already closed leaves a 2 s

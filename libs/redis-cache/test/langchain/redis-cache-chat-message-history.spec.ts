@@ -14,7 +14,6 @@ import { FakeListChatModel } from '@langchain/core/utils/testing';
 import {
   MessageCacheClient,
   MessageCacheService,
-  RedisCacheInputError,
   createCacheRedis,
   type CachedMessage,
   type MessageCacheOptions,
@@ -23,6 +22,7 @@ import { RedisCacheChatMessageHistory } from '@wbot/redis-cache/langchain';
 import { inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { messageStats } from '../../../../test/support/cache-stats';
+import { expectInputError } from '../support/input-error';
 
 /** A generous deadline: these tests prove behaviour, and a slow CI machine must not turn a call into a fallback. */
 const RUNTIME_DEADLINE_MS = 5000;
@@ -106,17 +106,6 @@ function expectSameMessages(actual: BaseMessage[], expected: BaseMessage[]): voi
     tool_call_id: (message as ToolMessage).tool_call_id,
   });
   expect(actual.map(fields)).toEqual(expected.map(fields));
-}
-
-async function expectInputError(call: () => unknown, argument: string): Promise<void> {
-  const error: unknown = await Promise.resolve()
-    .then(call)
-    .then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
-  expect(error).toBeInstanceOf(RedisCacheInputError);
-  expect((error as RedisCacheInputError).argument).toBe(argument);
 }
 
 function connect(url: string): Redis {
