@@ -9,13 +9,7 @@ purge_expired()
 -- The first entry with a TTL of its own gives every entry of the user a
 -- deadline: the others', their last access plus the TTL.
 if own_ms ~= ttl_ms and not has_deadlines then
-  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
-  local due = {}
-  for i = 1, #entries, 2 do
-    due[#due + 1] = int(tonumber(entries[i + 1]) + ttl_ms * 1000)
-    due[#due + 1] = entries[i]
-  end
-  if #due > 0 then call_chunked('ZADD', deadlines, due, 1, #due) end
+  start_deadlines_of(lru, deadlines, ttl_ms)
   has_deadlines = true
 end
 

@@ -27,3 +27,16 @@ local function call_chunked(command, key, items, first, last)
     redis.call(command, key, unpack(items, i, math.min(i + step - 1, last)))
   end
 end
+
+-- Gives every member of an LRU a deadline, its last access plus `ttl_ms`: done
+-- once, by the first write with a TTL of its own, after which the deadlines
+-- alone say when members expire.
+local function start_deadlines_of(lru, deadlines, ttl_ms)
+  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
+  local due = {}
+  for i = 1, #entries, 2 do
+    due[#due + 1] = int(tonumber(entries[i + 1]) + ttl_ms * 1000)
+    due[#due + 1] = entries[i]
+  end
+  if #due > 0 then call_chunked('ZADD', deadlines, due, 1, #due) end
+end

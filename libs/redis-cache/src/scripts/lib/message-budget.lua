@@ -176,13 +176,7 @@ end
 -- The first conversation with a TTL of its own gives every conversation of the
 -- bucket a deadline: the others', their last access plus the TTL.
 local function start_deadlines()
-  local entries = redis.call('ZRANGE', lru, 0, -1, 'WITHSCORES')
-  local due = {}
-  for i = 1, #entries, 2 do
-    due[#due + 1] = int(tonumber(entries[i + 1]) + ttl_ms * 1000)
-    due[#due + 1] = entries[i]
-  end
-  if #due > 0 then call_chunked('ZADD', deadlines, due, 1, #due) end
+  start_deadlines_of(lru, deadlines, ttl_ms)
   has_deadlines = true
 end
 
