@@ -136,9 +136,7 @@ it('a write on the wire when the server froze lands once on SIGCONT: the reconne
   expect(append.ms).toBeLessThanOrEqual(DEFAULT_DEADLINE_MS + SLACK_MS);
 
   // The connection drops with both writes, and the settling's clear of the conversation, unanswered (socketTimeout
-  // drops it so after 2 s; here once the tick that sent the clear is over, since the commands of a tick leave in one
-  // socket write at its end): exactly the commands autoResendUnfulfilledCommands would send again.
-  await new Promise((resolve) => setImmediate(resolve));
+  // drops it so after 2 s; here at once): exactly the commands autoResendUnfulfilledCommands would send again.
   cache.client.stream.destroy();
   await until(() => cache.client.status !== 'ready', 1000, 1);
   // ioredis resends before it emits 'ready'; the settling starts on 'ready' and sends its clear at once

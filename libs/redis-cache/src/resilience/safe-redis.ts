@@ -72,9 +72,7 @@ export class SafeRedis {
   run<T>(operation: string, fallback: T, call: () => Promise<T>, key: string, span?: CacheSpan): Promise<T> {
     const route = this.route(key);
     if (route.connection.status === 'ready') {
-      // on a cluster, the connection to the node of the call's slot, which the script loader does not see
-      coalesceWrites(route.connection);
-      return this.runBounded(operation, fallback, call, this.options.deadlineMs, route.scope, span);
+      return this.runBounded(operation, fallback, call, this.options.deadlineMs, route, span);
     }
     return this.runWhenReady(operation, fallback, call, key, route, span);
   }
@@ -127,17 +125,23 @@ export class SafeRedis {
       // once the cluster is ready, its slot map names the node and the master
       route = this.route(key);
     }
-    return this.runBounded(operation, fallback, call, left(), route.scope, span);
+    return this.runBounded(operation, fallback, call, left(), route, span);
   }
 
+  /**
+   * Runs `call` on a ready connection, within `ms`, through the breaker. The
+   * commands it sends in this tick leave in one socket write to the route's
+   * connection: on a cluster, the node of the call's slot.
+   */
   private async runBounded<T>(
     operation: string,
     fallback: T,
     call: () => Promise<T>,
     ms: number,
-    scope: string,
+    { connection, scope }: Route,
     span: CacheSpan | undefined,
   ): Promise<T> {
+    coalesceWrites(connection);
     const bounded = () => withDeadline(call(), ms);
     try {
       return await (this.options.breaker ? this.options.breaker.run(bounded, scope) : bounded());

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
-import { coalesceWrites } from '../connections/write-coalescing';
 
 /**
  * How the library runs its Lua scripts. Each script is assembled once from
@@ -68,7 +67,6 @@ export function runScript(
   const command = (redis as unknown as Record<string, ScriptCommand>)[
     COMMAND_PREFIX + name + (buffers ? 'Buffer' : '')
   ];
-  coalesceWrites(redis);
   return command.call(redis, ...keys, ...args);
 }
 
