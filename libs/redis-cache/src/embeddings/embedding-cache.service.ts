@@ -9,7 +9,7 @@ import {
   assertText,
   assertUserId,
   assertVector,
-  assertWriteOptions,
+  writeTtlMs,
 } from '../options/input';
 import { DEFAULT_READY_TIMEOUT_MS, RECENT_USER_KEYS } from '../options/defaults';
 import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from '../keys';
@@ -170,7 +170,7 @@ export class EmbeddingCacheService {
     assertText(text, 'text');
     assertVector(embedding, 'embedding', this.options.maxDimensions, this.options.precision);
     this.assertCallBytes(embedding.length, 'embedding');
-    const ttlMs = this.writeTtlMs(options);
+    const ttlMs = writeTtlMs(options, this.ttlMs);
     const keys = this.keysOf(userId);
     const entries: [string, Vector][] = [[this.field(text), embedding]];
     return this.tracing.run('cacheEmbedding', 1, (span) => this.write(keys, entries, ttlMs, 'cacheEmbedding', span));
@@ -197,7 +197,7 @@ export class EmbeddingCacheService {
       elements += embedding.length;
       this.assertCallBytes(elements, `entries[${i}]`);
     }
-    const ttlMs = this.writeTtlMs(options);
+    const ttlMs = writeTtlMs(options, this.ttlMs);
     if (entries.length === 0) return true;
     const keys = this.keysOf(userId);
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
@@ -330,11 +330,6 @@ export class EmbeddingCacheService {
 
   private get ttlMs(): number {
     return this.options.ttlSeconds * 1000;
-  }
-
-  /** A write's TTL in ms: its own `ttlSeconds`, checked, or the cache's. */
-  private writeTtlMs(options: CacheWriteOptions | undefined): number {
-    return (assertWriteOptions(options) ?? this.options.ttlSeconds) * 1000;
   }
 
   private keysOf(userId: string): EmbeddingKeys {

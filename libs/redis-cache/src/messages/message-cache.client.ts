@@ -17,7 +17,7 @@ import {
   assertFunction,
   assertJsonObject,
   assertOptions,
-  assertWriteOptions,
+  writeTtlMs,
 } from '../options/input';
 import {
   CONVERSATION_HEADER,
@@ -224,7 +224,7 @@ export class MessageCacheClient {
   ): Promise<boolean> {
     assertConversationId(conversationId);
     const { args } = this.layOut(messages, 'messages', true);
-    const ttlMs = (assertWriteOptions(options) ?? this.options.ttlSeconds) * 1000;
+    const ttlMs = writeTtlMs(options, this.ttlMs);
     return this.tracing.run('cacheMessages', messages.length, async (span) => {
       this.loading.delete(conversationId);
       this.unsettled.settle();
@@ -380,7 +380,7 @@ export class MessageCacheClient {
   ): Promise<CachedMessage[]> {
     const messages = await loader();
     const { args, withinLimits } = this.layOut(messages, 'loader()', false);
-    if (leased && withinLimits) await this.fill(conversationId, token, this.options.ttlSeconds * 1000, args, span);
+    if (leased && withinLimits) await this.fill(conversationId, token, this.ttlMs, args, span);
     return messages;
   }
 
@@ -507,13 +507,17 @@ export class MessageCacheClient {
     span?.evicted(evicted);
   }
 
+  private get ttlMs(): number {
+    return this.options.ttlSeconds * 1000;
+  }
+
   /** The keys and script arguments of a conversation, in its bucket (or in `bucket`, for a batch). */
   private locate(conversationId: string, bucket = conversationBucket(conversationId, this.options.buckets)): Located {
-    const { buckets, maxCachedMessages, ttlSeconds } = this.options;
+    const { buckets, maxCachedMessages } = this.options;
     const k = conversationKeys(conversationId, bucket);
     return {
       k,
-      ttlMs: ttlSeconds * 1000,
+      ttlMs: this.ttlMs,
       budget: bucketBudget(maxCachedMessages, buckets, bucket),
       keys: [k.messages, k.ids, k.lease, k.lru, k.sizes, k.total, k.deadlines],
       prefixes: [k.messagesPrefix, k.idsPrefix],

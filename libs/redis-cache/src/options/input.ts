@@ -97,14 +97,15 @@ export function assertOptions(value: unknown, argument = 'options'): asserts val
 }
 
 /**
- * A write's options: absent, or an object whose `ttlSeconds`, when set, is
- * within the bounds of the caches' own `ttlSeconds` option: an integer from 1
- * to `MAX_TTL_SECONDS`. Returns that TTL, or undefined for the cache's.
+ * A write's TTL in ms, from its options: absent, or an object whose
+ * `ttlSeconds`, when set, is within the bounds of the caches' own `ttlSeconds`
+ * option (an integer from 1 to `MAX_TTL_SECONDS`). Without one, the cache's
+ * `cacheTtlMs`.
  */
-export function assertWriteOptions(value: unknown): number | undefined {
+export function writeTtlMs(value: unknown, cacheTtlMs: number): number {
   assertOptions(value);
   const ttlSeconds = (value as { ttlSeconds?: unknown } | undefined)?.ttlSeconds;
-  if (ttlSeconds === undefined) return undefined;
+  if (ttlSeconds === undefined) return cacheTtlMs;
   if (
     typeof ttlSeconds !== 'number' ||
     !Number.isSafeInteger(ttlSeconds) ||
@@ -116,7 +117,7 @@ export function assertWriteOptions(value: unknown): number | undefined {
       `must be an integer from 1 to ${MAX_TTL_SECONDS} (got ${JSON.stringify(ttlSeconds)})`,
     );
   }
-  return ttlSeconds;
+  return ttlSeconds * 1000;
 }
 
 /**
