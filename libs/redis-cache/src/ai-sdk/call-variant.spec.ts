@@ -1,4 +1,4 @@
-import { VARIANT_LENGTH, callVariant } from './call-variant';
+import { callVariant } from './call-variant';
 
 const model = { provider: 'openai.embedding', modelId: 'text-embedding-3-small' };
 
@@ -6,7 +6,7 @@ describe('callVariant', () => {
   it('is a base64url digest of fixed length, the same for the same model and options', () => {
     const params = { values: ['a'], providerOptions: { openai: { dimensions: 256 } } };
     const variant = callVariant({ model, params });
-    expect(variant).toMatch(new RegExp(`^[A-Za-z0-9_-]{${VARIANT_LENGTH}}$`));
+    expect(variant).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const otherValues = { ...params, values: ['b'] };
     expect(callVariant({ model: { ...model }, params: otherValues })).toBe(variant);
   });

@@ -6,11 +6,8 @@ interface VariantSource {
   readonly params: { readonly providerOptions?: unknown };
 }
 
-/** The length of every variant: a SHA-256 in base64url. */
-export const VARIANT_LENGTH = 43;
-
 /**
- * A fixed-length digest of what, besides a value, decides its vector: the
+ * A fixed-length digest (a SHA-256 in base64url, 43 characters) of what, besides a value, decides its vector: the
  * model, the requested `dimensions` (ai 7) and the provider options, where
  * providers read settings such as OpenAI's `dimensions` or Google's `taskType`.
  * The middleware prefixes every value with it, so a cached vector only answers

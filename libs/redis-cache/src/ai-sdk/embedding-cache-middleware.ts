@@ -2,7 +2,8 @@ import type { EmbeddingModelMiddleware } from 'ai';
 import type { EmbeddingCacheService } from '../embeddings/embedding-cache.service';
 import { RedisCacheInputError } from '../errors';
 import { assertUserId } from '../options/input';
-import { VARIANT_LENGTH, callVariant } from './call-variant';
+import { callVariant } from './call-variant';
+import { getOrComputeVariant } from '../embeddings/embedding-variant';
 
 type EmbedResult = Awaited<ReturnType<NonNullable<EmbeddingModelMiddleware['wrapEmbed']>>>;
 
@@ -83,16 +84,11 @@ export function embeddingCacheMiddleware(options: EmbeddingCacheMiddlewareOption
       const user = typeof userId === 'string' ? userId : await userId(params);
       const variant = callVariant({ model, params });
       const modelCalls: EmbedResult[] = [];
-      const embeddings = await cache.getOrComputeEmbeddings(
-        user,
-        params.values.map((value) => variant + value),
-        async (missing) => {
-          const values = missing.map((text) => text.slice(VARIANT_LENGTH));
-          const result = await model.doEmbed({ ...params, values });
-          modelCalls.push(result);
-          return result.embeddings;
-        },
-      );
+      const embeddings = await getOrComputeVariant(cache, user, variant, params.values, async (values) => {
+        const result = await model.doEmbed({ ...params, values });
+        modelCalls.push(result);
+        return result.embeddings;
+      });
       // a model that reports no usage makes it NaN, as the AI SDK itself does
       const tokens = modelCalls.reduce((sum, call) => sum + (call.usage?.tokens ?? NaN), 0);
       return {

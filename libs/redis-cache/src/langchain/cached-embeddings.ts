@@ -2,6 +2,7 @@ import { Embeddings, type EmbeddingsInterface } from '@langchain/core/embeddings
 import { EmbeddingCacheService, type ComputeEmbeddings } from '../embeddings/embedding-cache.service';
 import { RedisCacheInputError } from '../errors';
 import { assertArray, assertText, assertUserId } from '../options/input';
+import { getOrComputeVariant } from '../embeddings/embedding-variant';
 
 /** What `CachedEmbeddings` is built from. */
 export interface CachedEmbeddingsOptions {
@@ -75,10 +76,6 @@ export class CachedEmbeddings extends Embeddings {
   }
 
   private embed(prefix: string, texts: string[], compute: ComputeEmbeddings): Promise<number[][]> {
-    return this.cache.getOrComputeEmbeddings(
-      this.userId,
-      texts.map((text) => prefix + text),
-      (missing) => compute(missing.map((key) => key.slice(prefix.length))),
-    );
+    return getOrComputeVariant(this.cache, this.userId, prefix, texts, compute);
   }
 }
