@@ -1,6 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
@@ -9,25 +10,6 @@ const SERVICE_NAME = 'wbot-demo';
 
 let provider: NodeTracerProvider | undefined;
 let disableInstrumentations: (() => void) | undefined;
-
-/**
- * The ioredis instrumentation, whose command spans nest under the cache's, if
- * it is installed: the production image installs no dev dependency. Its
- * spans name the command only: by default they would carry every argument of a
- * script call, messages and conversation ids included.
- */
-function ioredisInstrumentation(): Instrumentation[] {
-  let installed: typeof import('@opentelemetry/instrumentation-ioredis');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    installed = require('@opentelemetry/instrumentation-ioredis') as typeof installed;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
-    console.warn('Tracing without Redis command spans: @opentelemetry/instrumentation-ioredis is not installed');
-    return [];
-  }
-  return [new installed.IORedisInstrumentation({ dbStatementSerializer: (command) => command })];
-}
 
 /**
  * Starts tracing when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: spans go in
@@ -48,7 +30,9 @@ export function startTracing(): boolean {
   provider.register();
   disableInstrumentations = registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: ioredisInstrumentation(),
+    // Redis command spans under the cache's, naming the command only: by default they would carry every argument
+    // of a script call, messages and conversation ids included
+    instrumentations: [new IORedisInstrumentation({ dbStatementSerializer: (command) => command })],
   });
   return true;
 }
