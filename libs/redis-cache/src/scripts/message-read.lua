@@ -1,7 +1,7 @@
 -- Keeps a conversation's bookkeeping on a read: refreshes its recency and TTL.
 -- The caller reads the list itself with a native LRANGE, sent right after this
 -- script in the same round trip: a list passed through Lua is copied twice,
--- which costs Redis more than the whole bookkeeping (bench/lua-copy.js).
+-- which costs Redis more than the whole bookkeeping (bench/script-cost.js).
 -- ARGV[6] a lease token to take on a miss ('' = none), ARGV[7] lease TTL in ms.
 -- Returns {1, the number of messages, evicted, dropped} on a hit. On a miss,
 -- returns {0, the token of the lease now held ('' if none), evicted, dropped},

@@ -10,11 +10,15 @@ local ttl_ms = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local messages_prefix, ids_prefix = ARGV[4], ARGV[5]
 local now = now_us()
+-- Which of the bucket's sizes, LRU and deadlines exist, in one call: EXISTS
+-- counts a key once for each time it is named, so naming them once, twice and
+-- four times makes the count a bit per key (1, 2 and 4).
+local present = redis.call('EXISTS', sizes, lru, lru, deadlines, deadlines, deadlines, deadlines)
 -- Once a conversation of the bucket was filled with a TTL of its own, every
 -- conversation of the bucket has a deadline (its last access plus its own TTL,
 -- the TTL for the others), and the deadlines alone say what has expired. Until
 -- then, the TTL does, from the LRU.
-local has_deadlines = redis.call('EXISTS', deadlines) == 1
+local has_deadlines = present >= 4
 -- What a script did to other conversations than its own, reported to the caller
 -- for its counters: evicted to make room (least recently used first), and
 -- dropped because they could not be kept whole or did not fit.
@@ -96,11 +100,10 @@ end
 -- - both lost: the bucket's lists are found with SCAN, unless a total of 0 says
 --   the bucket was empty (the total is kept at 0, so this runs once per loss).
 -- A list that is not a whole conversation is dropped, and the total recounted.
--- Costs one EXISTS (of both keys) while nothing is lost.
+-- Costs nothing while nothing is lost: the first EXISTS above told.
 local function reconcile()
-  if redis.call('EXISTS', sizes, lru) == 2 then return end
-  local has_sizes = redis.call('EXISTS', sizes) == 1
-  local has_lru = redis.call('EXISTS', lru) == 1
+  local has_sizes, has_lru = present % 2 == 1, present % 4 >= 2
+  if has_sizes and has_lru then return end
   local found
   if has_lru then
     found = redis.call('ZRANGE', lru, 0, -1)

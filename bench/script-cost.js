@@ -1,10 +1,13 @@
 'use strict';
-// node bench/lua-copy.js (after `npm run build:lib`): where a message read's
-// Redis time goes. On a private redis-server it fills one conversation of 50
-// messages of 400 characters, then runs, 5000 times each, a native LRANGE, a
-// script that only returns that LRANGE, and the library's read script, and
-// prints Redis's own time per call (INFO commandstats: usec_per_call of the
-// command, and of the commands the scripts call). Prints; writes nothing.
+// node bench/script-cost.js (after `npm run build:lib`): where the Redis time of
+// a message read and a message append goes. On a private redis-server it fills
+// one conversation of 50 messages of 400 characters, then runs, 5000 times each,
+// a native LRANGE, a script that only returns that LRANGE, and the library's
+// read; then appends one new message at a time, 5000 times over 32 cached
+// conversations, with the library and natively (RPUSH + PEXPIRE, what
+// LangChain.js's addMessage sends), and prints Redis's own time per call (INFO
+// commandstats: usec_per_call of the command, and of the commands the scripts
+// call). Prints; writes nothing.
 const { MessageCacheClient } = require('../libs/redis-cache/dist');
 const { conversationKeys } = require('../libs/redis-cache/dist/keys');
 const { withPrivateServer } = require('./lib/servers');
@@ -22,9 +25,9 @@ async function usPerCall(admin) {
 }
 
 async function measure(admin, name, call) {
-  await call(); // loads a script once, outside the count
+  await call(0); // loads a script once, outside the count
   await admin.config('RESETSTAT');
-  await Promise.all(Array.from({ length: CALLS }, () => call()));
+  await Promise.all(Array.from({ length: CALLS }, (_, i) => call(i + 1)));
   const stats = await usPerCall(admin);
   const rows = Object.entries(stats)
     .filter(([command]) => !command.startsWith('config'))
@@ -43,6 +46,20 @@ async function main() {
     );
     await measure(admin, 'library read script (getCachedMessages)', async () => {
       if ((await cache.getCachedMessages('conversation'))?.length !== MESSAGES.length) throw new Error('read failed');
+    });
+    const conversations = Array.from({ length: 32 }, (_, i) => `appended-${i}`);
+    for (const id of conversations) if (!(await cache.cacheMessages(id, MESSAGES))) throw new Error('fill failed');
+    const message = (i) => ({ id: `new-${i}`, role: 'user', content: 'y'.repeat(400) });
+    await measure(admin, 'native RPUSH + PEXPIRE of one message', (i) => {
+      const key = conversationKeys(conversations[i % 32], 0).messages;
+      return client
+        .multi()
+        .rpush(key, JSON.stringify(message(i)))
+        .pexpire(key, 86_400_000)
+        .exec();
+    });
+    await measure(admin, 'library append script (appendMessages of one)', async (i) => {
+      if (!(await cache.appendMessages(conversations[i % 32], [message(i)]))) throw new Error('append failed');
     });
   });
 }
