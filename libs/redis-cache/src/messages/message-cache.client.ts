@@ -66,10 +66,16 @@ type ReadReply = [hit: 1, size: number, evicted: number, dropped: number] | [0, 
  * One read of a conversation: its messages on a hit; on a miss, the token of the
  * fill lease held after the read. Both undefined when Redis failed.
  */
-interface ReadResult {
-  readonly messages: CachedMessage[] | null;
+interface ReadResult<T = CachedMessage[]> {
+  readonly messages: T | null;
   readonly holder?: string;
 }
+
+/** What a read makes of a hit's messages, given as the JSON text of their array. */
+type ReadDecoder<T> = (json: string) => T;
+
+const parseMessages: ReadDecoder<CachedMessage[]> = (json) => JSON.parse(json) as CachedMessage[];
+const asStored: ReadDecoder<string> = (json) => json;
 
 /** A load under way in this process, the lease it observed when it missed, and when it started. */
 interface Flight {
@@ -109,12 +115,12 @@ function messagesOf(list: string[], last: number): string[] | null {
 
 /**
  * A read's result from the JSON messages of a hit, or a miss (without a lease)
- * for null. Parsed here, inside the call to Redis, so that a damaged value
- * counts as a Redis failure, not the caller's.
+ * for null. Decoded here, inside the call to Redis, so that a damaged value
+ * that fails to parse counts as a Redis failure, not the caller's.
  */
-function readResult(items: string[] | null): ReadResult {
+function readResult<T>(items: string[] | null, decode: ReadDecoder<T>): ReadResult<T> {
   if (!items) return { messages: null, holder: '' };
-  return { messages: JSON.parse(`[${items.join(',')}]`) as CachedMessage[] };
+  return { messages: decode(`[${items.join(',')}]`) };
 }
 
 /**
@@ -178,15 +184,37 @@ export class MessageCacheClient {
 
   /** The conversation's messages, `[]` if it is cached empty, or null on a miss or a Redis failure. */
   async getCachedMessages(conversationId: string, options?: ReadMessagesOptions): Promise<CachedMessage[] | null> {
+    return this.readCached('getCachedMessages', conversationId, options, parseMessages);
+  }
+
+  /**
+   * The conversation's messages as the JSON text of their array, each exactly as
+   * it was cached (`'[]'` if it is cached empty), or null on a miss or a Redis
+   * failure: for a route that answers with them, which then needs neither to
+   * parse them nor to serialize them again. A read like `getCachedMessages`, which
+   * counts and refreshes the same way. The text is not parsed: what another
+   * program wrote into the cache's keys goes out unchecked.
+   */
+  async getCachedMessagesJson(conversationId: string, options?: ReadMessagesOptions): Promise<string | null> {
+    return this.readCached('getCachedMessagesJson', conversationId, options, asStored);
+  }
+
+  /** A read without a lease: the hit's messages decoded by `decode`, or null. */
+  private async readCached<T>(
+    operation: 'getCachedMessages' | 'getCachedMessagesJson',
+    conversationId: string,
+    options: ReadMessagesOptions | undefined,
+    decode: ReadDecoder<T>,
+  ): Promise<T | null> {
     assertConversationId(conversationId);
     const last = this.assertLast(options);
-    return this.tracing.run('getCachedMessages', undefined, async (span) => {
+    return this.tracing.run(operation, undefined, async (span) => {
       if (this.mayBeStale(conversationId)) {
         this.counters.misses++;
         span?.read(0, 1);
         return null;
       }
-      const reply = await this.read(conversationId, last, '', span);
+      const reply = await this.read(conversationId, last, '', span, decode);
       return reply.messages;
     });
   }
@@ -260,7 +288,7 @@ export class MessageCacheClient {
       }
       const token = randomUUID();
       const current = this.joinable(conversationId);
-      const read = this.read(conversationId, 0, token, span);
+      const read = this.read(conversationId, 0, token, span, parseMessages);
       if (current) {
         const [own, holder] = await Promise.all([read, current.holder]);
         if (own.messages) return own.messages;
@@ -384,17 +412,18 @@ export class MessageCacheClient {
     return messages;
   }
 
-  private async read(
+  private async read<T>(
     conversationId: string,
     last: number,
     leaseToken: string,
     span: CacheSpan | undefined,
-  ): Promise<ReadResult> {
+    decode: ReadDecoder<T>,
+  ): Promise<ReadResult<T>> {
     const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
     const reply = await this.redis.run(
       'getCachedMessages',
       null,
-      async (): Promise<ReadResult & { readOnly?: boolean }> => {
+      async (): Promise<ReadResult<T> & { readOnly?: boolean }> => {
         const args = [conversationId, ttlMs, budget, ...prefixes, leaseToken, this.options.leaseTtlMs];
         const range = last > 0 ? [-last, -1] : [0, -1];
         let script: ReadReply;
@@ -408,11 +437,11 @@ export class MessageCacheClient {
           [script, list] = replies as [ReadReply, string[]];
         } catch (error) {
           if (!isOutOfMemory(error)) throw error;
-          return { ...(await this.readOnly(k, last)), readOnly: true };
+          return { ...(await this.readOnly(k, last, decode)), readOnly: true };
         }
         this.count(script[2], script[3], span);
         if (script[0] === 0) return { messages: null, holder: script[1] };
-        return readResult(messagesOf(list, last));
+        return readResult(messagesOf(list, last), decode);
       },
       k.messages,
       span,
@@ -430,10 +459,10 @@ export class MessageCacheClient {
    * the list alone, natively, without the script's touch. No lease is taken,
    * so a load after this miss does not fill.
    */
-  private async readOnly(k: ConversationKeys, last: number): Promise<ReadResult> {
+  private async readOnly<T>(k: ConversationKeys, last: number, decode: ReadDecoder<T>): Promise<ReadResult<T>> {
     // the whole list, since without the script nothing else checked its header
     const all = messagesOf(await this.redis.client.lrange(k.messages, 0, -1), 0);
-    return readResult(all && last > 0 ? all.slice(-last) : all);
+    return readResult(all && last > 0 ? all.slice(-last) : all, decode);
   }
 
   /**

@@ -15,6 +15,7 @@ export const CACHE_OPERATIONS = [
   'getOrComputeEmbeddings',
   'clearUser',
   'getCachedMessages',
+  'getCachedMessagesJson',
   'getOrLoadMessages',
   'cacheMessages',
   'appendMessages',

@@ -213,13 +213,14 @@ describe('the message cache', () => {
     });
   });
 
-  it('traces a hit and a miss of getCachedMessages', async () => {
+  it.each(['getCachedMessages', 'getCachedMessagesJson'] as const)('traces a hit and a miss of %s', async (read) => {
     await cache.cacheMessages('c', [message('m1')]);
-    const hit = await traced(() => cache.getCachedMessages('c'));
-    const miss = await traced(() => cache.getCachedMessages('not cached'));
-    const read = { 'db.system.name': 'redis', 'wbot.cache.connection': 'shared', 'wbot.cache.evictions': 0 };
-    expect(hit.span.attributes).toEqual({ ...read, 'wbot.cache.result': 'hit', 'wbot.cache.hits': 1 });
-    expect(miss.span.attributes).toEqual({ ...read, 'wbot.cache.result': 'miss', 'wbot.cache.hits': 0 });
+    const hit = await traced(() => cache[read]('c'));
+    const miss = await traced(() => cache[read]('not cached'));
+    expect(hit.span.name).toBe(`wbot.cache ${read}`);
+    const common = { 'db.system.name': 'redis', 'wbot.cache.connection': 'shared', 'wbot.cache.evictions': 0 };
+    expect(hit.span.attributes).toEqual({ ...common, 'wbot.cache.result': 'hit', 'wbot.cache.hits': 1 });
+    expect(miss.span.attributes).toEqual({ ...common, 'wbot.cache.result': 'miss', 'wbot.cache.hits': 0 });
   });
 
   it('traces an append as ok, and one to a conversation not cached as skipped', async () => {

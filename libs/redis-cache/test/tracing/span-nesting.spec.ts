@@ -58,6 +58,12 @@ const OPERATIONS: [CacheOperation, () => Promise<unknown>, () => Promise<unknown
     ['evalsha', 'lrange'],
   ],
   [
+    'getCachedMessagesJson',
+    () => messages.cacheMessages('c', [message]),
+    () => messages.getCachedMessagesJson('c'),
+    ['evalsha', 'lrange'],
+  ],
+  [
     'getOrLoadMessages',
     async () => undefined,
     () => messages.getOrLoadMessages('c', async () => [message]),
