@@ -82,6 +82,25 @@ describe('conversations', () => {
       expect(await cached(id)).toEqual(posted.body.messages);
     });
 
+    it('answers a HIT with the JSON of the messages as cached, byte for byte, as a MISS answers it', async () => {
+      const id = await createConversation();
+      await http
+        .post(`/conversations/${id}/messages`)
+        .send({
+          messages: [
+            { role: 'user', content: 'Grüße "quoted" 👋' },
+            { role: 'assistant', content: 'ok', name: 'bot' },
+          ],
+        })
+        .expect(201);
+      const miss = await http.get(`/conversations/${id}/messages`).expect(200);
+      const hit = await http.get(`/conversations/${id}/messages`).expect(200);
+      expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+      expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(hit.text).toBe(miss.text);
+      expect(hit.text).toBe(JSON.stringify({ messages: await app.get(MessageCacheService).getCachedMessages(id) }));
+    });
+
     it('caches an empty conversation: MISS, then HIT with no messages', async () => {
       const id = await createConversation();
       const first = await http.get(`/conversations/${id}/messages`).expect(200);

@@ -111,8 +111,8 @@ describe('GET /metrics', () => {
       samples.get(
         `wbot_cache_operations_total{connection="${connection}",operation="${operation}",outcome="${outcome}"}`,
       );
-    expect(operations('shared', 'getCachedMessages', 'miss')).toBe(2);
-    expect(operations('shared', 'getCachedMessages', 'hit')).toBe(1);
+    expect(operations('shared', 'getCachedMessagesJson', 'miss')).toBe(2);
+    expect(operations('shared', 'getCachedMessagesJson', 'hit')).toBe(1);
     expect(operations('shared', 'getOrLoadMessages', 'miss')).toBe(1);
     expect(operations('shared', 'getOrLoadMessages', 'error')).toBe(1);
     expect(operations('shared', 'appendMessages', 'stored')).toBe(1);
@@ -123,7 +123,7 @@ describe('GET /metrics', () => {
     expect(operations('local', 'getOrComputeEmbeddings', 'hit')).toBe(1);
     expect(operations('local', 'getCachedEmbedding', 'miss')).toBe(1);
     expect(
-      samples.get('wbot_cache_operation_duration_seconds_count{connection="shared",operation="getCachedMessages"}'),
+      samples.get('wbot_cache_operation_duration_seconds_count{connection="shared",operation="getCachedMessagesJson"}'),
     ).toBe(3);
 
     const event = (connection: string, name: string) =>

@@ -67,10 +67,14 @@ export class ConversationsController {
     @Param() { id }: ConversationParams,
     @Query() { last }: ReadMessagesQuery,
     @Res({ passthrough: true }) response: ServerResponse,
-  ): Promise<MessagesResponse> {
-    const { messages, cache } = await this.conversations.read(id, last);
-    response.setHeader('X-Cache', cache);
-    return { messages };
+  ): Promise<MessagesResponse | string> {
+    const read = await this.conversations.read(id, last);
+    response.setHeader('X-Cache', read.cache);
+    if (read.cache === 'MISS') return { messages: read.messages };
+    // a hit is answered with the messages' JSON as cached, which neither needs parsing nor serializing again:
+    // Nest sends a string as it is, under the Content-Type set here
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    return `{"messages":${read.json}}`;
   }
 
   @Post(':id/messages')

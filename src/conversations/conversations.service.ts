@@ -8,10 +8,12 @@ import {
 } from '../database/conversation.repository';
 import { MetricsService } from '../metrics/metrics.service';
 
-export interface MessagesRead {
-  messages: StoredMessage[];
-  cache: 'HIT' | 'MISS';
-}
+/**
+ * A read: on a hit, the cached messages as the JSON text of their array, as
+ * Redis holds them, to be answered without a parse and a serialization; on a
+ * miss, the messages loaded from the database.
+ */
+export type MessagesRead = { cache: 'HIT'; json: string } | { cache: 'MISS'; messages: StoredMessage[] };
 
 const stored = (done: boolean) => (done ? 'stored' : 'not_stored');
 const cleared = (done: boolean) => (done ? 'cleared' : 'not_cleared');
@@ -39,13 +41,13 @@ export class ConversationsService {
 
   /** From the cache when it holds the conversation, else loaded from the database (and cached). */
   async read(conversationId: string, last: number | undefined): Promise<MessagesRead> {
-    const cached = await this.metrics.trackCache(
+    const json = await this.metrics.trackCache(
       'shared',
-      'getCachedMessages',
-      () => this.cache.getCachedMessages(conversationId, last === undefined ? {} : { last }),
-      (messages) => (messages ? 'hit' : 'miss'),
+      'getCachedMessagesJson',
+      () => this.cache.getCachedMessagesJson(conversationId, last === undefined ? {} : { last }),
+      (cached) => (cached === null ? 'miss' : 'hit'),
     );
-    if (cached) return { messages: cached as StoredMessage[], cache: 'HIT' };
+    if (json !== null) return { cache: 'HIT', json };
 
     let loaded = false;
     const load = async () => {
