@@ -6,6 +6,13 @@
 //   node bench/http/floors.js nest <port>   a bare Nest app on the demo's platform
 //                                           (@nestjs/platform-express), one route, no
 //                                           middleware (no body parsers), no logger
+//   node bench/http/floors.js nest-redis <port> <redis port>
+//                                           the same bare Nest app with Nest's default
+//                                           body parsers and one ioredis client, answering
+//                                           what the demo's cached reads answer with the
+//                                           least work that can give it: a list of 50
+//                                           messages as the JSON text LRANGE returns, and
+//                                           a 1536-d float32 vector as base64 from a GET
 //
 // It prints `listening` once it accepts connections.
 
@@ -51,13 +58,61 @@ async function bareNest(port) {
   await app.listen(port, '127.0.0.1');
 }
 
-const [kind, port] = process.argv.slice(2);
-const start = { node: bareNode, nest: bareNest }[kind];
+/** What the demo's cached cases read: the bench's own fill gives them the same sizes. */
+const CONVERSATION_KEY = 'ceiling:conversation';
+const VECTOR_KEY = 'ceiling:vector';
+
+async function bareNestRedis(port, redisPort) {
+  require('reflect-metadata');
+  const { Body, Controller, Get, HttpCode, Module, Post, Res } = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  const { Redis } = require('ioredis');
+  const redis = new Redis(redisPort, '127.0.0.1');
+  const content = 'x'.repeat(Number(process.env.MESSAGE_BYTES));
+  const messages = Array.from({ length: Number(process.env.MESSAGES) }, (_, i) =>
+    JSON.stringify({ id: i + 1, role: i % 2 ? 'assistant' : 'user', content }),
+  );
+  await redis.del(CONVERSATION_KEY);
+  await redis.rpush(CONVERSATION_KEY, ...messages);
+  await redis.set(VECTOR_KEY, Buffer.alloc(Number(process.env.DIMENSIONS) * 4, 7));
+
+  class CeilingController {
+    async conversation(response) {
+      const list = await redis.lrange(CONVERSATION_KEY, 0, -1);
+      response.type('json').send(`{"messages":[${list.join(',')}]}`);
+    }
+    async lookup(body) {
+      if (typeof body?.text !== 'string') throw new Error('no text');
+      return { embedding: (await redis.getBuffer(VECTOR_KEY)).toString('base64') };
+    }
+  }
+  const decorate = (name, decorators) =>
+    Reflect.decorate(
+      decorators,
+      CeilingController.prototype,
+      name,
+      Object.getOwnPropertyDescriptor(CeilingController.prototype, name),
+    );
+  decorate('conversation', [Get('conversation')]);
+  decorate('lookup', [Post('lookup'), HttpCode(200)]);
+  Res()(CeilingController.prototype, 'conversation', 0);
+  Body()(CeilingController.prototype, 'lookup', 0);
+  Reflect.decorate([Controller(PATH.slice(1))], CeilingController);
+  class CeilingModule {}
+  Reflect.decorate([Module({ controllers: [CeilingController] })], CeilingModule);
+
+  const app = await NestFactory.create(CeilingModule, { logger: false });
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  await app.listen(port, '127.0.0.1');
+}
+
+const [kind, port, redisPort] = process.argv.slice(2);
+const start = { node: bareNode, nest: bareNest, 'nest-redis': bareNestRedis }[kind];
 if (!start || !Number(port)) {
-  console.error('usage: node bench/http/floors.js node|nest <port>');
+  console.error('usage: node bench/http/floors.js node|nest <port>, or nest-redis <port> <redis port>');
   process.exit(2);
 }
-start(Number(port)).then(
+start(Number(port), Number(redisPort)).then(
   () => console.log('listening'),
   (error) => {
     console.error(error);

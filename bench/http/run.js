@@ -21,7 +21,7 @@
 //   --entry <file>    run this build of the app instead of dist/main.js
 
 const { spawn, spawnSync } = require('node:child_process');
-const { mkdtempSync, rmSync, existsSync } = require('node:fs');
+const { mkdtempSync, rmSync, existsSync, readFileSync } = require('node:fs');
 const os = require('node:os');
 const { join, resolve } = require('node:path');
 const { parseArgs } = require('node:util');
@@ -98,7 +98,7 @@ async function scrape(base) {
   return {
     rss: value('process_resident_memory_bytes'),
     messageMisses: value(
-      'wbot_cache_operations_total{connection="shared",operation="getCachedMessages",outcome="miss"}',
+      'wbot_cache_operations_total{connection="shared",operation="getCachedMessagesJson",outcome="miss"}',
     ),
     embeddingMisses: value(
       'wbot_cache_operations_total{connection="local",operation="getCachedEmbedding",outcome="miss"}',
@@ -106,18 +106,35 @@ async function scrape(base) {
   };
 }
 
+const TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** The CPU time a process has used so far, in µs (user + system, from /proc; Linux only, else undefined). */
+function cpuMicros(pid) {
+  try {
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_S) * 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
 function cannon(request, duration) {
   return autocannon({ connections: CONNECTIONS, duration, ...request });
 }
 
 /** One round of one case: its figures, and what the app's counters say happened meanwhile. */
-async function measure(base, { request, missesKey, floor }) {
+async function measure(base, { request, missesKey, floor, pid }) {
   // the floors are other processes: the app's counters say nothing about them
   const before = floor ? undefined : await scrape(base);
+  const cpuBefore = cpuMicros(pid);
   const result = await cannon(request, DURATION_S);
+  const cpuAfter = cpuMicros(pid);
   const after = floor ? undefined : await scrape(base);
   return {
     rps: result.requests.average,
+    // the serving process's CPU per answered request: what the case costs, whatever the others on the cores took
+    cpuPerRequest: cpuBefore === undefined ? NaN : (cpuAfter - cpuBefore) / result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
@@ -128,7 +145,7 @@ async function measure(base, { request, missesKey, floor }) {
 }
 
 /** A case's rounds as one row: the median round's req/s and latency, failures and misses of all rounds. */
-function acrossRounds({ name, floor, target }, rounds) {
+function acrossRounds({ name, floor, target, bounds, bound }, rounds) {
   const rps = summarize(rounds.map((r) => r.rps));
   const middle = rounds.find((r) => r.rps === rps.value);
   const sum = (key) => rounds.reduce((total, r) => total + r[key], 0);
@@ -136,8 +153,11 @@ function acrossRounds({ name, floor, target }, rounds) {
     name,
     floor,
     target,
+    bounds,
+    bound,
     rounds,
     rps,
+    cpu: summarize(rounds.map((r) => r.cpuPerRequest)),
     p50: middle.p50,
     p99: middle.p99,
     non2xx: sum('non2xx'),
@@ -167,23 +187,25 @@ function render(machine, cases, rss) {
     (c) =>
       `| ${c.name} | ${int(c.rps.value)} (${int(c.rps.min)}–${int(c.rps.max)}) | ${c.p50} ms | ${c.p99} ms | ` +
       `${int(c.non2xx)} | ${int(c.errors)} | ${c.misses === undefined ? 'n/a' : int(c.misses)} | ` +
-      `${x(over(c, node).value)} | ${spread(over(c, nest))} | ${x(over(c, nest, 'p99').value)} |`,
+      `${x(over(c, node).value)} | ${spread(over(c, nest))} | ${x(over(c, nest, 'p99').value)} | ` +
+      `${int(c.cpu.value)} µs | ${x(over(c, nest, 'cpuPerRequest').value)} |`,
   );
   const targets = cases
     .filter((c) => c.target !== undefined)
     .map((c) => {
       const measured = over(c, nest);
+      const ceiling = cases.find((other) => other.bounds !== undefined && other.bounds === c.bound);
       return (
         `| ${c.name}: req/s over the bare Nest floor | >= ${c.target}x | ${spread(measured)} | ` +
-        `${verdict(measured.value >= c.target)} |`
+        `${ceiling ? spread(over(ceiling, nest)) : 'n/a'} | ${verdict(measured.value >= c.target)} |`
       );
     });
   const failures = cases.reduce((sum, c) => sum + c.non2xx + c.errors, 0);
-  targets.push(`| Non-2xx answers and errors, all cases | 0 | ${int(failures)} | ${verdict(failures === 0)} |`);
+  targets.push(`| Non-2xx answers and errors, all cases | 0 | ${int(failures)} | | ${verdict(failures === 0)} |`);
   const growth = rss.after / rss.before - 1;
   targets.push(
     `| RSS growth of the app over the timed rounds (${mb(rss.before)} to ${mb(rss.after)}) | <= ${RSS_GROWTH_LIMIT * 100}% | ` +
-      `${(growth * 100).toFixed(1)}% | ${verdict(growth <= RSS_GROWTH_LIMIT)} |`,
+      `${(growth * 100).toFixed(1)}% | | ${verdict(growth <= RSS_GROWTH_LIMIT)} |`,
   );
   return [
     '## HTTP: the demo service',
@@ -197,6 +219,8 @@ function render(machine, cases, rss) {
     'A ratio to a floor is taken round by round and given as the median round (and the spread over the rounds); req/s',
     'is the median round (min–max), and p50 and p99 are those of that round. `LOG_LEVEL=warn`, so the',
     'one-line-per-request log is off; no API key.',
+    "Server CPU / request is the serving process's user + system CPU time over the round (from `/proc`) over the",
+    'requests it answered, the median round: what a request costs the server, whatever else the cores ran meanwhile.',
     '',
     '- **bare Node.js http**: `http.createServer` and nothing else: what Node costs.',
     '- **bare Nest**: a Nest app on the same platform as the demo (`@nestjs/platform-express`), one route, no',
@@ -207,18 +231,22 @@ function render(machine, cases, rss) {
     `- **POST lookup cached embedding**: \`POST /users/:userId/embeddings/lookup\` of a text whose ${DIMENSIONS}-d vector was`,
     '  stored with `PUT` before the run; the answer is the vector as a JSON array of numbers (`float`, the default) or',
     '  as base64 of its float32 bytes (`"encoding_format": "base64"`).',
+    "- **least work**: the same bare Nest app with Nest's default body parsers and one ioredis client, on the same",
+    `  redis-server, answering with the least work that gives the same answer: ${MESSAGES} messages of the same size as the`,
+    '  JSON text `LRANGE` returns, and a 1536-d float32 vector as base64 from a `GET`. No app can do less for these',
+    "  answers on this platform, so its ratio to bare Nest bounds what the demo's cached cases can reach here.",
     '',
     `${machine.date}; ${machine.nproc} × ${machine.cpu}; Node.js ${machine.node}; Redis ${machine.redis}.`,
     `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end. The app, Redis, the`,
     'floors and autocannon share these cores (and anything else running does too): compare the ratios, not the absolute',
     'figures.',
     '',
-    '| Case | req/s | p50 | p99 | non-2xx | errors | cache misses | req/s vs Node http | req/s vs bare Nest | p99 vs bare Nest |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Case | req/s | p50 | p99 | non-2xx | errors | cache misses | req/s vs Node http | req/s vs bare Nest | p99 vs bare Nest | server CPU / request | CPU / request vs bare Nest |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    '| Target | Wanted | Measured | Result |',
-    '| --- | ---: | ---: | ---: |',
+    '| Target | Wanted | Measured | Least work on this platform | Result |',
+    '| --- | ---: | ---: | ---: | ---: |',
     ...targets,
   ].join('\n');
 }
@@ -298,16 +326,26 @@ async function main() {
     );
 
     const floors = {};
+    const floorPids = {};
     for (const kind of ['node', 'nest']) {
       const floorPort = await freePort();
-      start([process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort)], {}, [
+      const floor = start([process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort)], {}, [
         'ignore',
         'ignore',
         'inherit',
       ]);
       floors[kind] = `http://127.0.0.1:${floorPort}/floor`;
+      floorPids[kind] = floor.pid;
       await waitFor(answers(floors[kind]), `the ${kind} floor`);
     }
+    const ceilingPort = await freePort();
+    const ceiling = start(
+      [process.execPath, join(__dirname, 'floors.js'), 'nest-redis', String(ceilingPort), String(redisPort)],
+      { MESSAGES: String(MESSAGES), MESSAGE_BYTES: String(MESSAGE_BYTES), DIMENSIONS: String(DIMENSIONS) },
+      ['ignore', 'ignore', 'inherit'],
+    );
+    const ceilingBase = `http://127.0.0.1:${ceilingPort}/floor`;
+    await waitFor(answers(`${ceilingBase}/conversation`), 'the nest-redis floor');
     await waitFor(answers(`${base}/health/ready`), 'the demo app');
     const { conversationId } = await fill(base);
 
@@ -327,14 +365,34 @@ async function main() {
     });
     const only = options.only === undefined ? undefined : new RegExp(options.only);
     const cases = [
-      { name: 'GET, bare Node.js http (floor)', request: { url: floors.node }, floor: 'node' },
-      { name: 'GET, bare Nest (floor)', request: { url: floors.nest }, floor: 'nest' },
+      { name: 'GET, bare Node.js http (floor)', request: { url: floors.node }, floor: 'node', pid: floorPids.node },
+      { name: 'GET, bare Nest (floor)', request: { url: floors.nest }, floor: 'nest', pid: floorPids.nest },
+      {
+        name: `GET ${MESSAGES} messages, least work: bare Nest + LRANGE as JSON text`,
+        request: { url: `${ceilingBase}/conversation` },
+        floor: 'ceiling',
+        bounds: 'conversation',
+        pid: ceiling.pid,
+      },
+      {
+        name: `POST ${DIMENSIONS}-d base64, least work: bare Nest + GET`,
+        request: {
+          url: `${ceilingBase}/lookup`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'bench text', encoding_format: 'base64' }),
+        },
+        floor: 'ceiling',
+        bounds: 'base64',
+        pid: ceiling.pid,
+      },
       { name: 'GET /health/live', request: { url: `${base}/health/live` }, target: 0.8 },
       {
         name: `GET cached conversation (${MESSAGES} messages)`,
         request: { url: `${base}/conversations/${conversationId}/messages` },
         missesKey: 'messageMisses',
         target: 0.6,
+        bound: 'conversation',
       },
       {
         name: `POST lookup cached embedding (${DIMENSIONS}-d, float)`,
@@ -346,8 +404,11 @@ async function main() {
         request: lookup({ text: 'bench text', encoding_format: 'base64' }),
         missesKey: 'embeddingMisses',
         target: 0.6,
+        bound: 'base64',
       },
-    ].filter((c) => c.floor || !only || only.test(c.name));
+    ]
+      .map((c) => ({ pid: app.pid, ...c }))
+      .filter((c) => c.floor || !only || only.test(c.name));
     for (const { request } of cases) await cannon(request, WARMUP_S);
     const rssStart = (await scrape(base)).rss;
     const rounds = new Map(cases.map((c) => [c, []]));
