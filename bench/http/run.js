@@ -48,6 +48,16 @@ const { values: options } = parseArgs({
   },
 });
 
+/**
+ * With two or more cores and taskset, the server under test (the app, or a floor) has CPU 1 to itself, while
+ * autocannon (this process, all its threads) and redis-server share CPU 0: the load never competes with the
+ * server it measures, and the scheduler cannot give a case one core in one round and two in the next.
+ */
+const PINNED =
+  os.availableParallelism() >= 2 && spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)]).status === 0;
+const SERVER_CPU = PINNED ? ['taskset', '-c', '1'] : [];
+const LOAD_CPU = PINNED ? ['taskset', '-c', '0'] : [];
+
 const CONNECTIONS = 64;
 const DURATION_S = Number(options.duration);
 const ROUNDS = Number(options.rounds);
@@ -237,9 +247,11 @@ function render(machine, cases, rss) {
     "  answers on this platform, so its ratio to bare Nest bounds what the demo's cached cases can reach here.",
     '',
     `${machine.date}; ${machine.nproc} × ${machine.cpu}; Node.js ${machine.node}; Redis ${machine.redis}.`,
-    `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end. The app, Redis, the`,
-    'floors and autocannon share these cores (and anything else running does too): compare the ratios, not the absolute',
-    'figures.',
+    `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end.`,
+    PINNED
+      ? 'The server under test (the app or a floor) runs on CPU 1 and autocannon and redis-server on CPU 0 (taskset), but'
+      : 'The app, the floors, autocannon and redis-server share the cores, and',
+    'anything else running on the machine takes its share too: compare the ratios, not the absolute figures.',
     '',
     '| Case | req/s | p50 | p99 | non-2xx | errors | cache misses | req/s vs Node http | req/s vs bare Nest | p99 vs bare Nest | server CPU / request | CPU / request vs bare Nest |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -305,6 +317,7 @@ async function main() {
   try {
     const redisPort = await freePort();
     start([
+      ...LOAD_CPU,
       'redis-server',
       ...['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     ]);
@@ -314,7 +327,7 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof'])] : [];
     const app = start(
-      [process.execPath, ...profile, entry],
+      [...SERVER_CPU, process.execPath, ...profile, entry],
       {
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         PORT: String(port),
@@ -329,18 +342,25 @@ async function main() {
     const floorPids = {};
     for (const kind of ['node', 'nest']) {
       const floorPort = await freePort();
-      const floor = start([process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort)], {}, [
-        'ignore',
-        'ignore',
-        'inherit',
-      ]);
+      const floor = start(
+        [...SERVER_CPU, process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort)],
+        {},
+        ['ignore', 'ignore', 'inherit'],
+      );
       floors[kind] = `http://127.0.0.1:${floorPort}/floor`;
       floorPids[kind] = floor.pid;
       await waitFor(answers(floors[kind]), `the ${kind} floor`);
     }
     const ceilingPort = await freePort();
     const ceiling = start(
-      [process.execPath, join(__dirname, 'floors.js'), 'nest-redis', String(ceilingPort), String(redisPort)],
+      [
+        ...SERVER_CPU,
+        process.execPath,
+        join(__dirname, 'floors.js'),
+        'nest-redis',
+        String(ceilingPort),
+        String(redisPort),
+      ],
       { MESSAGES: String(MESSAGES), MESSAGE_BYTES: String(MESSAGE_BYTES), DIMENSIONS: String(DIMENSIONS) },
       ['ignore', 'ignore', 'inherit'],
     );
