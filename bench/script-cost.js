@@ -5,9 +5,14 @@
 // a native LRANGE, a script that only returns that LRANGE, and the library's
 // read; then appends one new message at a time, 5000 times over 32 cached
 // conversations, with the library and natively (RPUSH + PEXPIRE, what
-// LangChain.js's addMessage sends), and prints Redis's own time per call (INFO
-// commandstats: usec_per_call of the command, and of the commands the scripts
-// call). Prints; writes nothing.
+// LangChain.js's addMessage sends); and, to tell where an append's time goes
+// besides its commands, runs with an append's keys and arguments a script that
+// only returns, and one that only runs the preludes every message script starts
+// with (defining the shared functions, TIME and one EXISTS). Prints Redis's own
+// time per call (INFO commandstats: usec_per_call of the command, and of the
+// commands the scripts call). Prints; writes nothing.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
 const { MessageCacheClient } = require('../libs/redis-cache/dist');
 const { conversationKeys } = require('../libs/redis-cache/dist/keys');
 const { withPrivateServer } = require('./lib/servers');
@@ -61,6 +66,29 @@ async function main() {
     await measure(admin, 'library append script (appendMessages of one)', async (i) => {
       if (!(await cache.appendMessages(conversations[i % 32], [message(i)]))) throw new Error('append failed');
     });
+    // the append's 7 keys and 8 arguments (conversation, TTL, budget, two prefixes, n, the id, the message)
+    const k = conversationKeys(conversations[0], 0);
+    const keys = [k.messages, k.ids, k.lease, k.lru, k.sizes, k.total, k.deadlines];
+    const args = (i) => [
+      conversations[0],
+      86_400_000,
+      10_000,
+      k.messagesPrefix,
+      k.idsPrefix,
+      1,
+      `"x${i}"`,
+      'y'.repeat(400),
+    ];
+    const preludes = ['clock.lua', 'message-budget.lua'].map((file) =>
+      readFileSync(join(__dirname, '..', 'libs', 'redis-cache', 'dist', 'scripts', 'lib', file), 'utf8'),
+    );
+    for (const [name, lua] of [
+      ['script that only returns, with the keys and arguments of an append', 'return 1'],
+      ["script of the message scripts' preludes alone", `${preludes.join('\n')}\nreturn 1`],
+    ]) {
+      const sha = await client.script('LOAD', lua);
+      await measure(admin, name, (i) => client.evalsha(sha, keys.length, ...keys, ...args(i)));
+    }
   });
 }
 
