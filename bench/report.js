@@ -9,6 +9,7 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { writeSections } = require('./lib/doc-section');
+const { stolen } = require('./lib/steal');
 const { evaluateTargets } = require('./targets');
 const { notes } = require('./missed-notes');
 const { int, k, x, us, ms, xRange, opsRange } = require('./lib/format');
@@ -94,6 +95,7 @@ function machine({ machine: m, seconds }) {
     ['CPUs (nproc)', `${m.nproc} × ${m.cpu}`],
     ['Memory', `${m.memoryGiB} GiB`],
     ['Load average at start / end (1 min)', `${m.loadStart.toFixed(2)} / ${m.loadEnd.toFixed(2)}`],
+    ['CPU time stolen by the hypervisor during the run (/proc/stat)', stolen(m.steal)],
     ['Node.js', m.node],
     ['Redis', `${m.redis} (${m.allocator}), private instance on 127.0.0.1, no persistence`],
     ['Cores', m.pinning ?? 'not pinned'],

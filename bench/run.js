@@ -10,6 +10,7 @@ const { runMessages } = require('./messages');
 const { timings } = require('./lib/harness');
 const { plainClient, redisUrl, serverInfo } = require('./lib/redis');
 const { writeReport } = require('./report');
+const { stealMeter } = require('./lib/steal');
 
 const LIBRARY = join(__dirname, '..', 'libs', 'redis-cache');
 const RESULTS = join(os.tmpdir(), 'wbot-bench-results.json');
@@ -29,10 +30,12 @@ async function main() {
   const admin = await plainClient(url);
   try {
     const redis = await serverInfo(admin);
+    const steal = stealMeter();
     const machine = {
       date: new Date().toISOString(),
       loadStart: os.loadavg()[0],
-      nproc: os.availableParallelism(),
+      // the machine's, not this process's: taskset leaves it one
+      nproc: os.cpus().length,
       cpu: os.cpus()[0]?.model ?? 'unknown',
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
@@ -61,6 +64,7 @@ async function main() {
     const messages = await runMessages(url, admin);
     await admin.flushall();
     machine.loadEnd = os.loadavg()[0];
+    machine.steal = steal();
     const results = {
       machine,
       timings: timings(),

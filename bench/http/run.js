@@ -31,6 +31,7 @@ const { answersPing, freePort } = require('../../scripts/net-probes');
 const { writeSection } = require('../lib/doc-section');
 const { int, x } = require('../lib/format');
 const { ratios, rotated, summarize } = require('../lib/rounds');
+const { stealMeter, stolen } = require('../lib/steal');
 
 const ROOT = join(__dirname, '..', '..');
 const REPORT = join(ROOT, 'docs', 'benchmarks.md');
@@ -247,7 +248,8 @@ function render(machine, cases, rss) {
     "  answers on this platform, so its ratio to bare Nest bounds what the demo's cached cases can reach here.",
     '',
     `${machine.date}; ${machine.nproc} × ${machine.cpu}; Node.js ${machine.node}; Redis ${machine.redis}.`,
-    `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end.`,
+    `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end; CPU time stolen by`,
+    `the hypervisor during the run: ${stolen(machine.steal)}.`,
     PINNED
       ? 'The server under test (the app or a floor) runs on CPU 1 and autocannon and redis-server on CPU 0 (taskset), but'
       : 'The app, the floors, autocannon and redis-server share the cores, and',
@@ -369,9 +371,11 @@ async function main() {
     await waitFor(answers(`${base}/health/ready`), 'the demo app');
     const { conversationId } = await fill(base);
 
+    const steal = stealMeter();
     const machine = {
       date: new Date().toISOString(),
-      nproc: os.availableParallelism(),
+      // the machine's, not this process's: taskset leaves it one
+      nproc: os.cpus().length,
       cpu: os.cpus()[0]?.model ?? 'unknown',
       node: process.version,
       redis: /v=(\S+)/.exec(spawnSync('redis-server', ['--version']).stdout.toString())?.[1] ?? 'unknown',
@@ -442,6 +446,7 @@ async function main() {
     const results = cases.map((c) => acrossRounds(c, rounds.get(c)));
     const rssEnd = (await scrape(base)).rss;
     machine.loadEnd = os.loadavg()[0];
+    machine.steal = steal();
 
     const section = render(machine, results, { before: rssStart, after: rssEnd });
     if (WRITE) {
