@@ -37,25 +37,36 @@ async function bareNode(port) {
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
 }
 
+/**
+ * Listens with a Nest app on the demo's platform, without a logger, made of one
+ * controller under PATH: `routes` gives the decorators of each of its methods.
+ */
+async function listenNest(port, controller, routes, appOptions = {}) {
+  const { Controller, Module } = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  for (const [name, decorators] of Object.entries(routes)) {
+    const descriptor = Object.getOwnPropertyDescriptor(controller.prototype, name);
+    Reflect.decorate(decorators, controller.prototype, name, descriptor);
+  }
+  Reflect.decorate([Controller(PATH.slice(1))], controller);
+  class FloorModule {}
+  Reflect.decorate([Module({ controllers: [controller] })], FloorModule);
+
+  const app = await NestFactory.create(FloorModule, { logger: false, ...appOptions });
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  await app.listen(port, '127.0.0.1');
+}
+
 async function bareNest(port) {
   require('reflect-metadata');
-  const { Controller, Get, Module } = require('@nestjs/common');
-  const { NestFactory } = require('@nestjs/core');
+  const { Get } = require('@nestjs/common');
 
   class FloorController {
     floor() {
       return BODY;
     }
   }
-  const descriptor = Object.getOwnPropertyDescriptor(FloorController.prototype, 'floor');
-  Reflect.decorate([Get()], FloorController.prototype, 'floor', descriptor);
-  Reflect.decorate([Controller(PATH.slice(1))], FloorController);
-  class FloorModule {}
-  Reflect.decorate([Module({ controllers: [FloorController] })], FloorModule);
-
-  const app = await NestFactory.create(FloorModule, { logger: false, bodyParser: false });
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
-  await app.listen(port, '127.0.0.1');
+  await listenNest(port, FloorController, { floor: [Get()] }, { bodyParser: false });
 }
 
 /** What the demo's cached cases read: the bench's own fill gives them the same sizes. */
@@ -64,8 +75,7 @@ const VECTOR_KEY = 'ceiling:vector';
 
 async function bareNestRedis(port, redisPort) {
   require('reflect-metadata');
-  const { Body, Controller, Get, HttpCode, Module, Post, Res } = require('@nestjs/common');
-  const { NestFactory } = require('@nestjs/core');
+  const { Body, Get, HttpCode, Post, Res } = require('@nestjs/common');
   const { Redis } = require('ioredis');
   const redis = new Redis(redisPort, '127.0.0.1');
   const content = 'x'.repeat(Number(process.env.MESSAGE_BYTES));
@@ -86,24 +96,12 @@ async function bareNestRedis(port, redisPort) {
       return { embedding: (await redis.getBuffer(VECTOR_KEY)).toString('base64') };
     }
   }
-  const decorate = (name, decorators) =>
-    Reflect.decorate(
-      decorators,
-      CeilingController.prototype,
-      name,
-      Object.getOwnPropertyDescriptor(CeilingController.prototype, name),
-    );
-  decorate('conversation', [Get('conversation')]);
-  decorate('lookup', [Post('lookup'), HttpCode(200)]);
   Res()(CeilingController.prototype, 'conversation', 0);
   Body()(CeilingController.prototype, 'lookup', 0);
-  Reflect.decorate([Controller(PATH.slice(1))], CeilingController);
-  class CeilingModule {}
-  Reflect.decorate([Module({ controllers: [CeilingController] })], CeilingModule);
-
-  const app = await NestFactory.create(CeilingModule, { logger: false });
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
-  await app.listen(port, '127.0.0.1');
+  await listenNest(port, CeilingController, {
+    conversation: [Get('conversation')],
+    lookup: [Post('lookup'), HttpCode(200)],
+  });
 }
 
 const [kind, port, redisPort] = process.argv.slice(2);
