@@ -1,15 +1,12 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Redis } from 'ioredis';
 import {
   EmbeddingCacheService,
   MessageCacheClient,
   type CachedMessage,
   type CacheRuntimeOptions,
 } from '@wbot/redis-cache';
-import { connectedCacheRedis } from '../../../../test/support/redis-client';
-import { RedisServer } from '../../../../test/support/redis-server';
-import { InMemoryTracing, cacheSpans, idOf, parentOf } from './in-memory-tracing';
+import { InMemoryTracing, cacheSpans, idOf, parentOf, tracedRedis } from './in-memory-tracing';
 
 /**
  * The caches' spans, on a real Redis, exported to memory: one CLIENT span per
@@ -17,8 +14,7 @@ import { InMemoryTracing, cacheSpans, idOf, parentOf } from './in-memory-tracing
  */
 const DEADLINE_MS = 5000;
 const tracing = new InMemoryTracing();
-let server: RedisServer;
-let client: Redis;
+const redis = tracedRedis(tracing);
 const warnings: string[] = [];
 const runtime: CacheRuntimeOptions = { deadlineMs: DEADLINE_MS, logger: { warn: (line) => warnings.push(line) } };
 
@@ -40,20 +36,8 @@ async function traced(call: () => Promise<unknown>): Promise<{ span: ReadableSpa
   return { span: onlyCacheSpan(spans), spans };
 }
 
-beforeAll(async () => {
-  tracing.start();
-  server = await RedisServer.start();
-  client = await connectedCacheRedis(server.url);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  await server.stop();
-  await tracing.stop();
-});
-
 beforeEach(async () => {
-  await client.flushall();
+  await redis.client.flushall();
   warnings.length = 0;
 });
 
@@ -61,7 +45,7 @@ describe('the embedding cache', () => {
   let cache: EmbeddingCacheService;
 
   beforeEach(() => {
-    cache = new EmbeddingCacheService(client, { maxEntriesPerUser: 2 }, runtime);
+    cache = new EmbeddingCacheService(redis.client, { maxEntriesPerUser: 2 }, runtime);
   });
 
   it('traces a hit as one CLIENT span "wbot.cache getCachedEmbedding" on the local connection', async () => {
@@ -197,7 +181,7 @@ describe('the message cache', () => {
   let cache: MessageCacheClient;
 
   beforeEach(() => {
-    cache = new MessageCacheClient(client, { maxCachedMessages: 3 }, runtime);
+    cache = new MessageCacheClient(redis.client, { maxCachedMessages: 3 }, runtime);
   });
 
   it('traces a fill that evicted the least recently used conversation, on the shared connection', async () => {

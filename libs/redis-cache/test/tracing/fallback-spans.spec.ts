@@ -1,16 +1,14 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { Redis } from 'ioredis';
 import {
   EmbeddingCacheService,
   MessageCacheClient,
   createCacheRedis,
   type CacheRuntimeOptions,
 } from '@wbot/redis-cache';
-import { connectedCacheRedis } from '../../../../test/support/redis-client';
-import { RedisServer, freePort } from '../../../../test/support/redis-server';
+import { freePort } from '../../../../test/support/redis-server';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../../src/options/defaults';
 import { OpossumConnectionBreaker } from '../../src/resilience/opossum-breaker';
-import { InMemoryTracing, cacheSpans } from './in-memory-tracing';
+import { InMemoryTracing, cacheSpans, tracedRedis } from './in-memory-tracing';
 
 /**
  * A Redis failure never reaches the caller, but it shows in the trace: the
@@ -21,8 +19,7 @@ import { InMemoryTracing, cacheSpans } from './in-memory-tracing';
 const DEADLINE_MS = 100;
 const FALLBACK = { code: SpanStatusCode.ERROR, message: 'Redis failed; the call gave its fallback' };
 const tracing = new InMemoryTracing();
-let server: RedisServer;
-let client: Redis;
+const redis = tracedRedis(tracing);
 const warnings: string[] = [];
 const logger = { warn: (line: string) => warnings.push(line) };
 
@@ -32,19 +29,7 @@ async function cacheSpansOf(call: () => Promise<unknown>) {
   return cacheSpans(tracing.take());
 }
 
-beforeAll(async () => {
-  tracing.start();
-  server = await RedisServer.start();
-  client = await connectedCacheRedis(server.url);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  await server.stop();
-  await tracing.stop();
-});
-
-afterEach(() => server.thaw());
+afterEach(() => redis.server.thaw());
 
 it('marks a call on a connection that is down as a fallback, connection_unavailable, and sends no command', async () => {
   const down = createCacheRedis(`redis://127.0.0.1:${await freePort()}`);
@@ -82,11 +67,11 @@ it('marks a call on a connection that is down as a fallback, connection_unavaila
 });
 
 it('marks a call the server did not answer within the deadline as a timeout, and the read of that conversation after it as a miss', async () => {
-  const messages = new MessageCacheClient(client, {}, { deadlineMs: DEADLINE_MS, logger });
+  const messages = new MessageCacheClient(redis.client, {}, { deadlineMs: DEADLINE_MS, logger });
   expect(await messages.cacheMessages('c', [{ id: 1 }])).toBe(true);
-  server.freeze();
+  redis.server.freeze();
   const [append] = await cacheSpansOf(async () => expect(await messages.appendMessages('c', [{ id: 2 }])).toBe(false));
-  server.thaw();
+  redis.server.thaw();
   expect(append.attributes).toEqual({
     'db.system.name': 'redis',
     'wbot.cache.connection': 'shared',
@@ -110,13 +95,13 @@ it('marks a call the server did not answer within the deadline as a timeout, and
 it('marks the calls after the breaker opened as breaker_open', async () => {
   const breaker = new OpossumConnectionBreaker('local', CIRCUIT_BREAKER_DEFAULTS);
   try {
-    const embeddings = new EmbeddingCacheService(client, {}, { deadlineMs: DEADLINE_MS, logger, breaker });
-    server.freeze();
+    const embeddings = new EmbeddingCacheService(redis.client, {}, { deadlineMs: DEADLINE_MS, logger, breaker });
+    redis.server.freeze();
     const spans = [];
     for (let call = 0; call <= CIRCUIT_BREAKER_DEFAULTS.consecutiveFailures; call++) {
       spans.push(...(await cacheSpansOf(() => embeddings.cacheEmbedding('u', 'a', [1, 2]))));
     }
-    server.thaw();
+    redis.server.thaw();
     expect(spans.map((span) => span.attributes['error.type'])).toEqual([
       'timeout',
       'timeout',

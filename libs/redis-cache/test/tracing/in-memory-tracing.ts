@@ -1,12 +1,15 @@
 import { context, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import type { Redis } from 'ioredis';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
+import { connectedCacheRedis } from '../../../../test/support/redis-client';
+import { RedisServer } from '../../../../test/support/redis-server';
 
 /**
  * An OpenTelemetry SDK registered for one spec file, as an app registers one:
@@ -74,4 +77,30 @@ export function parentOf(span: ReadableSpan): string | undefined {
 
 export function idOf(span: ReadableSpan | Span): string {
   return span.spanContext().spanId;
+}
+
+/** The private redis-server of a traced spec file, and a client on it; set once the file's `beforeAll` has run. */
+export interface TracedRedis {
+  server: RedisServer;
+  client: Redis;
+}
+
+/**
+ * Registers the hooks of a spec file that traces the caches: `tracing` started,
+ * a private redis-server and a client on it for the whole file, and all three
+ * stopped after it.
+ */
+export function tracedRedis(tracing: InMemoryTracing): TracedRedis {
+  const redis = {} as TracedRedis;
+  beforeAll(async () => {
+    tracing.start();
+    redis.server = await RedisServer.start();
+    redis.client = await connectedCacheRedis(redis.server.url);
+  });
+  afterAll(async () => {
+    redis.client.disconnect();
+    await redis.server.stop();
+    await tracing.stop();
+  });
+  return redis;
 }

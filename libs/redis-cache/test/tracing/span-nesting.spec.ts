@@ -1,9 +1,6 @@
-import type { Redis } from 'ioredis';
 import { EmbeddingCacheService, MessageCacheClient, type CachedMessage } from '@wbot/redis-cache';
-import { connectedCacheRedis } from '../../../../test/support/redis-client';
-import { RedisServer } from '../../../../test/support/redis-server';
 import type { CacheOperation } from '../../src/tracing/span-attributes';
-import { InMemoryTracing, cacheSpans, idOf, parentOf } from './in-memory-tracing';
+import { InMemoryTracing, cacheSpans, idOf, parentOf, tracedRedis } from './in-memory-tracing';
 
 /**
  * Where the caches' spans sit in a trace: each public call's span under the
@@ -11,8 +8,7 @@ import { InMemoryTracing, cacheSpans, idOf, parentOf } from './in-memory-tracing
  * the call's span, never beside it.
  */
 const tracing = new InMemoryTracing();
-let server: RedisServer;
-let client: Redis;
+const redis = tracedRedis(tracing);
 let embeddings: EmbeddingCacheService;
 let messages: MessageCacheClient;
 
@@ -74,22 +70,13 @@ const OPERATIONS: [CacheOperation, () => Promise<unknown>, () => Promise<unknown
   ['clearConversation', async () => undefined, () => messages.clearConversation('c'), ['evalsha']],
 ];
 
-beforeAll(async () => {
-  tracing.start();
-  server = await RedisServer.start();
-  client = await connectedCacheRedis(server.url);
-  embeddings = new EmbeddingCacheService(client, {}, { deadlineMs: 5000 });
-  messages = new MessageCacheClient(client, {}, { deadlineMs: 5000 });
-});
-
-afterAll(async () => {
-  client.disconnect();
-  await server.stop();
-  await tracing.stop();
+beforeAll(() => {
+  embeddings = new EmbeddingCacheService(redis.client, {}, { deadlineMs: 5000 });
+  messages = new MessageCacheClient(redis.client, {}, { deadlineMs: 5000 });
 });
 
 beforeEach(async () => {
-  await client.flushall();
+  await redis.client.flushall();
 });
 
 it.each(OPERATIONS)(

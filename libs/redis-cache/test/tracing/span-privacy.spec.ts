@@ -1,9 +1,7 @@
-import type { Redis } from 'ioredis';
 import { EmbeddingCacheService, MessageCacheClient, createCacheRedis } from '@wbot/redis-cache';
 import { conversationKeys, embeddingField, embeddingKeys, userTag } from '../../src/keys';
-import { connectedCacheRedis } from '../../../../test/support/redis-client';
-import { RedisServer, freePort } from '../../../../test/support/redis-server';
-import { InMemoryTracing, cacheSpans } from './in-memory-tracing';
+import { freePort } from '../../../../test/support/redis-server';
+import { InMemoryTracing, cacheSpans, tracedRedis } from './in-memory-tracing';
 
 /**
  * A trace leaves the process, so no span says what the cache holds or for
@@ -28,8 +26,7 @@ const SECRETS = [
 ];
 
 const tracing = new InMemoryTracing();
-let server: RedisServer;
-let client: Redis;
+const redis = tracedRedis(tracing);
 const logger = { warn: () => undefined };
 
 /** Every public operation once, with the same user, text and conversation. */
@@ -51,26 +48,14 @@ async function everyOperation(embeddings: EmbeddingCacheService, messages: Messa
   await messages.clearConversation(CONVERSATION);
 }
 
-beforeAll(async () => {
-  tracing.start();
-  server = await RedisServer.start();
-  client = await connectedCacheRedis(server.url);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  await server.stop();
-  await tracing.stop();
-});
-
 it('no span of any operation, served or fallen back, carries a text, an id, a message or a key', async () => {
   const down = createCacheRedis(`redis://127.0.0.1:${await freePort()}`);
   try {
     tracing.take();
     await tracing.underParent(async () => {
       await everyOperation(
-        new EmbeddingCacheService(client, {}, { logger }),
-        new MessageCacheClient(client, {}, { logger }),
+        new EmbeddingCacheService(redis.client, {}, { logger }),
+        new MessageCacheClient(redis.client, {}, { logger }),
       );
       await everyOperation(
         new EmbeddingCacheService(down, {}, { logger }),
