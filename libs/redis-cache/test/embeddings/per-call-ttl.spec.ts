@@ -1,14 +1,10 @@
 import type { Redis } from 'ioredis';
-import {
-  EmbeddingCacheService,
-  RedisCacheInputError,
-  type CacheWriteOptions,
-  type EmbeddingCacheOptions,
-} from '@wbot/redis-cache';
+import { EmbeddingCacheService, type CacheWriteOptions, type EmbeddingCacheOptions } from '@wbot/redis-cache';
 import { embeddingField, embeddingKeys } from '../../src/keys';
 import { MAX_TTL_SECONDS } from '../../src/options/defaults';
 import { connectedCacheRedis, inspector } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
+import { expectInputError } from '../support/input-error';
 
 /**
  * `ttlSeconds` on one write: the entries it writes live that long without a
@@ -56,15 +52,6 @@ async function expectKeysToExpire(fromUs: number, ttlMs: number): Promise<void> 
     const at = (await inspect.call('PEXPIRETIME', key)) as number;
     expect(Math.abs(at - (fromUs / 1000 + ttlMs))).toBeLessThan(CLOCK_SKEW_MS);
   }
-}
-
-async function inputError(call: Promise<unknown>): Promise<RedisCacheInputError> {
-  const error: unknown = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(RedisCacheInputError);
-  return error as RedisCacheInputError;
 }
 
 beforeAll(async () => {
@@ -229,16 +216,14 @@ describe('the bounds of ttlSeconds', () => {
       embeddings.cacheEmbedding('u', 'a', [1], options),
       embeddings.cacheEmbeddings('u', [{ text: 'a', embedding: [1] }], options),
     ]) {
-      const error = await inputError(call);
-      expect(error.argument).toBe('options.ttlSeconds');
+      const error = await expectInputError(() => call, 'options.ttlSeconds');
       expect(error.message).toContain(`must be an integer from 1 to ${MAX_TTL_SECONDS}`);
     }
     expect(await inspect.dbsize()).toBe(0);
   });
 
   it('rejects options that are not an object', async () => {
-    const error = await inputError(cache().cacheEmbedding('u', 'a', [1], 60 as unknown as CacheWriteOptions));
-    expect(error.argument).toBe('options');
+    await expectInputError(() => cache().cacheEmbedding('u', 'a', [1], 60 as unknown as CacheWriteOptions), 'options');
   });
 
   it('takes the bound itself, 100 years, as the cache does', async () => {

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { MessageCacheClient, RedisCacheInputError, type CachedMessage } from '@wbot/redis-cache';
+import { MessageCacheClient, type CachedMessage } from '@wbot/redis-cache';
 import { conversationKeys } from '../../src/keys';
 import { connectedCacheRedis, inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { messageStats } from '../../../../test/support/cache-stats';
+import { expectInputError } from '../support/input-error';
 
 const keysOf = (conversationId: string) => conversationKeys(conversationId, 0);
 const quiet = { logger: { warn: () => undefined } };
@@ -89,9 +90,8 @@ describe('MessageCacheClient.getCachedMessagesJson', () => {
 
   it('rejects bad arguments with RedisCacheInputError naming them', async () => {
     const cache = new MessageCacheClient(connection);
-    await expect(cache.getCachedMessagesJson('')).rejects.toThrow(RedisCacheInputError);
-    await expect(cache.getCachedMessagesJson('')).rejects.toMatchObject({ argument: 'conversationId' });
-    await expect(cache.getCachedMessagesJson('c1', { last: 0 })).rejects.toMatchObject({ argument: 'options.last' });
+    await expectInputError(() => cache.getCachedMessagesJson(''), 'conversationId');
+    await expectInputError(() => cache.getCachedMessagesJson('c1', { last: 0 }), 'options.last');
   });
 
   it('gives null with the server killed, and never a conversation a failed append may have left stale', async () => {

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
   MessageCacheService,
-  RedisCacheInputError,
   type CachedMessage,
   type CacheWriteOptions,
   type MessageCacheOptions,
@@ -11,6 +10,7 @@ import { conversationKeys } from '../../src/keys';
 import { MAX_TTL_SECONDS } from '../../src/options/defaults';
 import { connectedCacheRedis, inspector } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
+import { expectInputError } from '../support/input-error';
 
 /**
  * `ttlSeconds` on `cacheMessages`: the conversation lives that long without a
@@ -218,14 +218,10 @@ describe('the bounds of ttlSeconds', () => {
     ['a string', '60'],
     ['past the bound', MAX_TTL_SECONDS + 1],
   ])('rejects %s as options.ttlSeconds, with nothing written', async (_, ttlSeconds) => {
-    const error: unknown = await cache()
-      .cacheMessages('c', messages(1, 'm'), { ttlSeconds } as CacheWriteOptions)
-      .then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
-    expect(error).toBeInstanceOf(RedisCacheInputError);
-    expect((error as RedisCacheInputError).argument).toBe('options.ttlSeconds');
+    await expectInputError(
+      () => cache().cacheMessages('c', messages(1, 'm'), { ttlSeconds } as CacheWriteOptions),
+      'options.ttlSeconds',
+    );
     expect(await inspect.dbsize()).toBe(0);
   });
 });
