@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { MessageCacheService, type CachedMessage, type MessageCacheStats } from '@wbot/redis-cache';
 import { conversationKeys } from '../../src/keys';
 import { connectedCacheRedis, inspector } from '../../../../test/support/redis-client';
+import { installLibraryPrivately } from '../../../../test/support/private-demo-build';
 import { RedisServer } from '../../../../test/support/redis-server';
 
 /**
@@ -15,7 +16,6 @@ import { RedisServer } from '../../../../test/support/redis-server';
  * in-process Nest `MessageCacheService`, on one Redis.
  */
 const ROOT = join(__dirname, '..', '..', '..', '..');
-const LIBRARY = join(ROOT, 'libs', 'redis-cache');
 const FIXTURE = join(__dirname, 'fixtures', 'message-client-process.js');
 const OPTIONS = { maxCachedMessages: 10 };
 const LRU = conversationKeys('any', 0).lru;
@@ -28,25 +28,7 @@ const LRU = conversationKeys('any', 0).lru;
  */
 function installBuiltPackage(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wbot-client-process-'));
-  const installed = join(dir, 'node_modules', '@wbot', 'redis-cache');
-  mkdirSync(installed, { recursive: true });
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      require.resolve('typescript/bin/tsc'),
-      '-p',
-      join(LIBRARY, 'tsconfig.lib.json'),
-      '--outDir',
-      join(installed, 'dist'),
-    ],
-    { encoding: 'utf8' },
-  );
-  // type errors elsewhere in the tree are the typecheck's business; this needs the emitted client
-  if (!existsSync(join(installed, 'dist', 'client', 'index.js'))) {
-    throw new Error(`building the library failed:\n${tsc.stdout}${tsc.stderr}`);
-  }
-  spawnSync(process.execPath, [join(ROOT, 'scripts', 'copy-lua.js'), join(LIBRARY, 'src'), join(installed, 'dist')]);
-  copyFileSync(join(LIBRARY, 'package.json'), join(installed, 'package.json'));
+  installLibraryPrivately(dir);
   copyFileSync(FIXTURE, join(dir, 'client-process.js'));
   return dir;
 }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installLibraryPrivately } from '../../../../test/support/private-demo-build';
 import { RedisServer } from '../../../../test/support/redis-server';
 
 /**
@@ -12,7 +13,6 @@ import { RedisServer } from '../../../../test/support/redis-server';
  * under the cache's.
  */
 const ROOT = join(__dirname, '..', '..', '..', '..');
-const LIBRARY = join(ROOT, 'libs', 'redis-cache');
 const FIXTURE = join(__dirname, 'fixtures', 'traced-app.js');
 
 let dir: string;
@@ -21,23 +21,7 @@ let server: RedisServer;
 /** Builds the package into a private folder laid out as an installed dependency, next to the fixture. */
 function installBuiltPackage(): string {
   const folder = mkdtempSync(join(tmpdir(), 'wbot-traced-app-'));
-  const installed = join(folder, 'node_modules', '@wbot', 'redis-cache');
-  mkdirSync(installed, { recursive: true });
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      require.resolve('typescript/bin/tsc'),
-      '-p',
-      join(LIBRARY, 'tsconfig.lib.json'),
-      '--outDir',
-      join(installed, 'dist'),
-    ],
-    { encoding: 'utf8' },
-  );
-  // type errors elsewhere in the tree are the typecheck's business; this needs the emitted entry
-  if (!existsSync(join(installed, 'dist', 'index.js'))) throw new Error(`building the library failed:\n${tsc.stdout}`);
-  spawnSync(process.execPath, [join(ROOT, 'scripts', 'copy-lua.js'), join(LIBRARY, 'src'), join(installed, 'dist')]);
-  copyFileSync(join(LIBRARY, 'package.json'), join(installed, 'package.json'));
+  installLibraryPrivately(folder);
   copyFileSync(FIXTURE, join(folder, 'traced-app.js'));
   return folder;
 }
