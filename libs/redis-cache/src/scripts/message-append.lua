@@ -7,7 +7,7 @@
 local n = tonumber(ARGV[6])
 reconcile()
 purge_expired()
-redis.call('DEL', lease)
+if has_lease then redis.call('DEL', lease) end
 local size = cached_size()
 if not size then
   keep_bucket()
@@ -45,6 +45,7 @@ for i = 1, n do
   end
 end
 local k = #fresh
+local total -- the bucket's new total, if this append changes it
 if k > 0 then
   if size + k > budget then
     forget(conversation)
@@ -53,11 +54,10 @@ if k > 0 then
     return { -2, evicted, dropped }
   end
   -- never evicts this conversation, so its list is still there, header first
-  make_room(k, conversation)
+  total = make_room(k, conversation) + k
   call_chunked('RPUSH', messages, fresh, 1, k)
   call_chunked('SADD', ids, fresh_ids, 1, #fresh_ids)
   redis.call('HINCRBY', sizes, conversation, k)
-  redis.call('INCRBY', total_key, k)
 end
-touch()
+touch(nil, total)
 return { 1, evicted, dropped }

@@ -7,17 +7,17 @@
 local token, own_ms, n = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 reconcile()
 purge_expired()
-if token ~= '' and redis.call('GET', lease) ~= token then
+if token ~= '' and not (has_lease and redis.call('GET', lease) == token) then
   keep_bucket()
   return { -3, evicted, dropped }
 end
-redis.call('DEL', lease)
+if has_lease then redis.call('DEL', lease) end
 forget(conversation)
 if n > budget then
   keep_bucket()
   return { -2, evicted, dropped }
 end
-make_room(n, conversation)
+local total = make_room(n, conversation) + n
 redis.call('RPUSH', messages, HEADER)
 local first_json = 9 + n
 call_chunked('RPUSH', messages, ARGV, first_json, first_json + n - 1)
@@ -27,6 +27,5 @@ for i = 9, 8 + n do
 end
 call_chunked('SADD', ids, message_ids, 1, #message_ids)
 redis.call('HSET', sizes, conversation, n)
-redis.call('INCRBY', total_key, n)
-touch(own_ms)
+touch(own_ms, total)
 return { 1, evicted, dropped }

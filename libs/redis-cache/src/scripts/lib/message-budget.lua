@@ -10,15 +10,19 @@ local ttl_ms = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local messages_prefix, ids_prefix = ARGV[4], ARGV[5]
 local now = now_us()
--- Which of the bucket's sizes, LRU and deadlines exist, in one call: EXISTS
--- counts a key once for each time it is named, so naming them once, twice and
--- four times makes the count a bit per key (1, 2 and 4).
-local present = redis.call('EXISTS', sizes, lru, lru, deadlines, deadlines, deadlines, deadlines)
+-- Which of the bucket's sizes, LRU and deadlines and the conversation's lease
+-- exist, in one call: EXISTS counts a key once for each time it is named, so
+-- naming them once, twice, four and eight times makes the count a bit per key
+-- (1, 2, 4 and 8).
+local present = redis.call('EXISTS', sizes, lru, lru, deadlines, deadlines, deadlines, deadlines,
+  lease, lease, lease, lease, lease, lease, lease, lease)
 -- Once a conversation of the bucket was filled with a TTL of its own, every
 -- conversation of the bucket has a deadline (its last access plus its own TTL,
 -- the TTL for the others), and the deadlines alone say what has expired. Until
 -- then, the TTL does, from the LRU.
-local has_deadlines = present >= 4
+local has_deadlines = present % 8 >= 4
+-- Whether a fill lease is held on the conversation: a write deletes it only then.
+local has_lease = present >= 8
 -- What a script did to other conversations than its own, reported to the caller
 -- for its counters: evicted to make room (least recently used first), and
 -- dropped because they could not be kept whole or did not fit.
@@ -90,6 +94,7 @@ local function make_room(incoming, keep)
     end
     total = get_total()
   end
+  return total
 end
 
 -- Redis may lose any key at any moment (maxmemory allkeys-* eviction, a stray
@@ -156,15 +161,23 @@ local function purge_expired()
 end
 
 -- Every bucket key a script may have created or changed keeps a TTL: the TTL,
--- or longer while a conversation's deadline is further away.
-local function keep_bucket()
+-- or longer while a conversation's deadline is further away. A script that
+-- knows the bucket's new total passes it: it is then written with its TTL in
+-- one SET, instead of an INCRBY and a PEXPIRE.
+local function keep_bucket(total)
   local ms = ttl_ms
   if has_deadlines then
     local latest = redis.call('ZRANGE', deadlines, -1, -1, 'WITHSCORES')
     if latest[2] then ms = math.max(ms, math.ceil((tonumber(latest[2]) - now) / 1000)) end
     redis.call('PEXPIRE', deadlines, ms)
   end
-  for _, key in ipairs({ lru, sizes, total_key }) do redis.call('PEXPIRE', key, ms) end
+  redis.call('PEXPIRE', lru, ms)
+  redis.call('PEXPIRE', sizes, ms)
+  if total then
+    redis.call('SET', total_key, total, 'PX', ms)
+  else
+    redis.call('PEXPIRE', total_key, ms)
+  end
 end
 
 -- The conversation's own TTL in ms: the time from its last access to its
@@ -184,8 +197,9 @@ local function start_deadlines()
 end
 
 -- Makes the conversation the most recently used and refreshes every TTL: the
--- conversation's by `own_ms` if a fill gives one, else by the TTL it has.
-local function touch(own_ms)
+-- conversation's by `own_ms` if a fill gives one, else by the TTL it has. A
+-- write passes the bucket's new `total` (see keep_bucket).
+local function touch(own_ms, total)
   own_ms = own_ms or own_ttl_ms()
   if own_ms ~= ttl_ms and not has_deadlines then start_deadlines() end
   local score = next_score(lru, now)
@@ -193,7 +207,7 @@ local function touch(own_ms)
   if has_deadlines then redis.call('ZADD', deadlines, int(score + own_ms * 1000), conversation) end
   redis.call('PEXPIRE', messages, own_ms)
   redis.call('PEXPIRE', ids, own_ms)
-  keep_bucket()
+  keep_bucket(total)
 end
 
 -- The number of messages of the conversation if it is cached whole, else nil.
