@@ -13,10 +13,33 @@
 //                                           least work that can give it: a list of 50
 //                                           messages as the JSON text LRANGE returns, and
 //                                           a 1536-d float32 vector as base64 from a GET
+//   node bench/http/floors.js nest-fastify <port>
+//   node bench/http/floors.js nest-fastify-redis <port> <redis port>
+//                                           the same two apps on @nestjs/platform-fastify
+//                                           (a bench dependency, with Nest of the demo's
+//                                           version), to tell what switching the demo's
+//                                           platform would change
 //
 // It prints `listening` once it accepts connections.
 
 const http = require('node:http');
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+
+/**
+ * Each platform's Nest: the demo's own packages for Express, the bench's for Fastify (bench/package.json).
+ * Resolved from each package root, so that the two never mix copies of @nestjs/core.
+ */
+const PLATFORMS = {
+  express: { require: createRequire(join(__dirname, '..', '..', 'package.json')), adapter: () => undefined },
+  fastify: {
+    require: createRequire(join(__dirname, '..', 'package.json')),
+    adapter() {
+      const { FastifyAdapter } = this.require('@nestjs/platform-fastify');
+      return new FastifyAdapter();
+    },
+  },
+};
 
 const BODY = { status: 'ok', info: {}, error: {}, details: {} };
 const PATH = '/floor';
@@ -38,12 +61,12 @@ async function bareNode(port) {
 }
 
 /**
- * Listens with a Nest app on the demo's platform, without a logger, made of one
+ * Listens with a Nest app on `platform`, without a logger, made of one
  * controller under PATH: `routes` gives the decorators of each of its methods.
  */
-async function listenNest(port, controller, routes, appOptions = {}) {
-  const { Controller, Module } = require('@nestjs/common');
-  const { NestFactory } = require('@nestjs/core');
+async function listenNest(platform, port, controller, routes, appOptions = {}) {
+  const { Controller, Module } = platform.require('@nestjs/common');
+  const { NestFactory } = platform.require('@nestjs/core');
   for (const [name, decorators] of Object.entries(routes)) {
     const descriptor = Object.getOwnPropertyDescriptor(controller.prototype, name);
     Reflect.decorate(decorators, controller.prototype, name, descriptor);
@@ -52,31 +75,36 @@ async function listenNest(port, controller, routes, appOptions = {}) {
   class FloorModule {}
   Reflect.decorate([Module({ controllers: [controller] })], FloorModule);
 
-  const app = await NestFactory.create(FloorModule, { logger: false, ...appOptions });
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  const adapter = platform.adapter();
+  const options = { logger: false, ...appOptions };
+  const app = await (adapter
+    ? NestFactory.create(FloorModule, adapter, options)
+    : NestFactory.create(FloorModule, options));
+  // Express announces itself in a header; Fastify does not
+  if (!adapter) app.getHttpAdapter().getInstance().disable('x-powered-by');
   await app.listen(port, '127.0.0.1');
 }
 
-async function bareNest(port) {
-  require('reflect-metadata');
-  const { Get } = require('@nestjs/common');
+async function bareNest(platform, port) {
+  platform.require('reflect-metadata');
+  const { Get } = platform.require('@nestjs/common');
 
   class FloorController {
     floor() {
       return BODY;
     }
   }
-  await listenNest(port, FloorController, { floor: [Get()] }, { bodyParser: false });
+  await listenNest(platform, port, FloorController, { floor: [Get()] }, { bodyParser: false });
 }
 
 /** What the demo's cached cases read: the bench's own fill gives them the same sizes. */
 const CONVERSATION_KEY = 'ceiling:conversation';
 const VECTOR_KEY = 'ceiling:vector';
 
-async function bareNestRedis(port, redisPort) {
-  require('reflect-metadata');
-  const { Body, Get, HttpCode, Post, Res } = require('@nestjs/common');
-  const { Redis } = require('ioredis');
+async function bareNestRedis(platform, port, redisPort) {
+  platform.require('reflect-metadata');
+  const { Body, Get, HttpCode, Post, Res } = platform.require('@nestjs/common');
+  const { Redis } = PLATFORMS.express.require('ioredis');
   const redis = new Redis(redisPort, '127.0.0.1');
   const content = 'x'.repeat(Number(process.env.MESSAGE_BYTES));
   const messages = Array.from({ length: Number(process.env.MESSAGES) }, (_, i) =>
@@ -89,7 +117,8 @@ async function bareNestRedis(port, redisPort) {
   class CeilingController {
     async conversation(response) {
       const list = await redis.lrange(CONVERSATION_KEY, 0, -1);
-      response.type('json').send(`{"messages":[${list.join(',')}]}`);
+      // the same two calls on an Express response and a Fastify reply
+      response.type('application/json; charset=utf-8').send(`{"messages":[${list.join(',')}]}`);
     }
     async lookup(body) {
       if (typeof body?.text !== 'string') throw new Error('no text');
@@ -98,16 +127,25 @@ async function bareNestRedis(port, redisPort) {
   }
   Res()(CeilingController.prototype, 'conversation', 0);
   Body()(CeilingController.prototype, 'lookup', 0);
-  await listenNest(port, CeilingController, {
+  await listenNest(platform, port, CeilingController, {
     conversation: [Get('conversation')],
     lookup: [Post('lookup'), HttpCode(200)],
   });
 }
 
+const KINDS = {
+  node: (port) => bareNode(port),
+  nest: (port) => bareNest(PLATFORMS.express, port),
+  'nest-redis': (port, redisPort) => bareNestRedis(PLATFORMS.express, port, redisPort),
+  'nest-fastify': (port) => bareNest(PLATFORMS.fastify, port),
+  'nest-fastify-redis': (port, redisPort) => bareNestRedis(PLATFORMS.fastify, port, redisPort),
+};
 const [kind, port, redisPort] = process.argv.slice(2);
-const start = { node: bareNode, nest: bareNest, 'nest-redis': bareNestRedis }[kind];
+const start = KINDS[kind];
 if (!start || !Number(port)) {
-  console.error('usage: node bench/http/floors.js node|nest <port>, or nest-redis <port> <redis port>');
+  console.error(
+    'usage: node bench/http/floors.js node|nest|nest-fastify <port>, or nest-redis|nest-fastify-redis <port> <redis port>',
+  );
   process.exit(2);
 }
 start(Number(port), Number(redisPort)).then(

@@ -2,9 +2,10 @@
 /* global fetch */
 // `npm run bench:http`: load figures for the demo service. Starts a private
 // redis-server on a free port, the built app (dist/main.js) as a child process
-// on a SQLite file in a temporary directory, and two floors as child processes of
-// their own (floors.js): bare Node.js http, and a bare Nest app on the demo's
-// platform. Fills a conversation and an embedding, then runs autocannon against
+// on a SQLite file in a temporary directory, and floors as child processes of
+// their own (floors.js): bare Node.js http, a bare Nest app on the demo's
+// platform, the least work that gives the cached cases' answers, and the same
+// Nest apps on Fastify, for the choice of platform. Fills a conversation and an embedding, then runs autocannon against
 // each case: the two floors, GET /health/live, a cached conversation read, and a
 // cached embedding lookup as float and as base64. The cases run in rounds, each
 // round every case once, in a rotated order; a ratio to a floor is taken round by
@@ -156,7 +157,7 @@ async function measure(base, { request, missesKey, floor, pid }) {
 }
 
 /** A case's rounds as one row: the median round's req/s and latency, failures and misses of all rounds. */
-function acrossRounds({ name, floor, target, bounds, bound }, rounds) {
+function acrossRounds({ name, floor, target, bounds, bound, onFastify }, rounds) {
   const rps = summarize(rounds.map((r) => r.rps));
   const middle = rounds.find((r) => r.rps === rps.value);
   const sum = (key) => rounds.reduce((total, r) => total + r[key], 0);
@@ -166,6 +167,7 @@ function acrossRounds({ name, floor, target, bounds, bound }, rounds) {
     target,
     bounds,
     bound,
+    onFastify,
     rounds,
     rps,
     cpu: summarize(rounds.map((r) => r.cpuPerRequest)),
@@ -213,6 +215,7 @@ function render(machine, cases, rss) {
     });
   const failures = cases.reduce((sum, c) => sum + c.non2xx + c.errors, 0);
   targets.push(`| Non-2xx answers and errors, all cases | 0 | ${int(failures)} | | ${verdict(failures === 0)} |`);
+  const platforms = platformRows(cases, nest);
   const growth = rss.after / rss.before - 1;
   targets.push(
     `| RSS growth of the app over the timed rounds (${mb(rss.before)} to ${mb(rss.after)}) | <= ${RSS_GROWTH_LIMIT * 100}% | ` +
@@ -262,7 +265,40 @@ function render(machine, cases, rss) {
     '| Target | Wanted | Measured | Least work on this platform | Result |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...targets,
+    '',
+    '### Express or Fastify',
+    '',
+    'The issue asks to switch the demo to `@nestjs/platform-fastify` only if that is measured to be worth it. The same',
+    'bare Nest app and the same least-work app run here on Fastify as well (floors.js `nest-fastify` and',
+    '`nest-fastify-redis`, Nest of the same version), in the same rounds. The targets are ratios to bare Nest on the',
+    "demo's own platform, so the last two rows are the ceilings they would have on each platform.",
+    '',
+    '| Measure | Express | Fastify | Fastify / Express |',
+    '| --- | ---: | ---: | ---: |',
+    ...platforms,
   ].join('\n');
+}
+
+/** Express against Fastify: the bare apps, and each least-work answer over its own platform's bare app. */
+function platformRows(cases, nest) {
+  const fastify = cases.find((c) => c.floor === 'nest-fastify');
+  const rows = [
+    `| Bare Nest: req/s | ${int(nest.rps.value)} | ${int(fastify.rps.value)} | ${spread(over(fastify, nest))} |`,
+    `| Bare Nest: server CPU / request | ${int(nest.cpu.value)} µs | ${int(fastify.cpu.value)} µs | ` +
+      `${spread(over(fastify, nest, 'cpuPerRequest'))} |`,
+  ];
+  for (const [what, label] of [
+    ['conversation', `${MESSAGES} messages as JSON text`],
+    ['base64', `a ${DIMENSIONS}-d vector as base64`],
+  ]) {
+    const onExpress = cases.find((c) => c.bounds === what);
+    const onFastify = cases.find((c) => c.onFastify === what);
+    rows.push(
+      `| Least work, ${label}: req/s over bare Nest on the same platform | ${spread(over(onExpress, nest))} | ` +
+        `${spread(over(onFastify, fastify))} | ${spread(over(onFastify, onExpress))} |`,
+    );
+  }
+  return rows;
 }
 
 /** Fills the conversation and the embedding the cached cases read, and checks that they read back cached. */
@@ -340,34 +376,22 @@ async function main() {
       ['ignore', 'ignore', 'inherit'],
     );
 
-    const floors = {};
-    const floorPids = {};
-    for (const kind of ['node', 'nest']) {
+    /** Starts a floor of floors.js: its base URL and pid, once it answers `probe`. */
+    const startFloor = async (kind, probe = '') => {
       const floorPort = await freePort();
       const floor = start(
-        [...SERVER_CPU, process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort)],
-        {},
+        [...SERVER_CPU, process.execPath, join(__dirname, 'floors.js'), kind, String(floorPort), String(redisPort)],
+        { MESSAGES: String(MESSAGES), MESSAGE_BYTES: String(MESSAGE_BYTES), DIMENSIONS: String(DIMENSIONS) },
         ['ignore', 'ignore', 'inherit'],
       );
-      floors[kind] = `http://127.0.0.1:${floorPort}/floor`;
-      floorPids[kind] = floor.pid;
-      await waitFor(answers(floors[kind]), `the ${kind} floor`);
-    }
-    const ceilingPort = await freePort();
-    const ceiling = start(
-      [
-        ...SERVER_CPU,
-        process.execPath,
-        join(__dirname, 'floors.js'),
-        'nest-redis',
-        String(ceilingPort),
-        String(redisPort),
-      ],
-      { MESSAGES: String(MESSAGES), MESSAGE_BYTES: String(MESSAGE_BYTES), DIMENSIONS: String(DIMENSIONS) },
-      ['ignore', 'ignore', 'inherit'],
-    );
-    const ceilingBase = `http://127.0.0.1:${ceilingPort}/floor`;
-    await waitFor(answers(`${ceilingBase}/conversation`), 'the nest-redis floor');
+      const url = `http://127.0.0.1:${floorPort}/floor`;
+      await waitFor(answers(url + probe), `the ${kind} floor`);
+      return { url, pid: floor.pid };
+    };
+    const floors = {};
+    for (const kind of ['node', 'nest', 'nest-fastify']) floors[kind] = await startFloor(kind);
+    const ceilings = {};
+    for (const kind of ['nest-redis', 'nest-fastify-redis']) ceilings[kind] = await startFloor(kind, '/conversation');
     await waitFor(answers(`${base}/health/ready`), 'the demo app');
     const { conversationId } = await fill(base);
 
@@ -388,28 +412,44 @@ async function main() {
       body: JSON.stringify(body),
     });
     const only = options.only === undefined ? undefined : new RegExp(options.only);
-    const cases = [
-      { name: 'GET, bare Node.js http (floor)', request: { url: floors.node }, floor: 'node', pid: floorPids.node },
-      { name: 'GET, bare Nest (floor)', request: { url: floors.nest }, floor: 'nest', pid: floorPids.nest },
+    /** The two least-work answers of one platform's ceiling floor. */
+    const leastWork = ({ url, pid }, platform) => [
       {
-        name: `GET ${MESSAGES} messages, least work: bare Nest + LRANGE as JSON text`,
-        request: { url: `${ceilingBase}/conversation` },
-        floor: 'ceiling',
-        bounds: 'conversation',
-        pid: ceiling.pid,
+        name: `GET ${MESSAGES} messages, least work${platform}: bare Nest + LRANGE as JSON text`,
+        request: { url: `${url}/conversation` },
+        pid,
       },
       {
-        name: `POST ${DIMENSIONS}-d base64, least work: bare Nest + GET`,
+        name: `POST ${DIMENSIONS}-d base64, least work${platform}: bare Nest + GET`,
         request: {
-          url: `${ceilingBase}/lookup`,
+          url: `${url}/lookup`,
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ text: 'bench text', encoding_format: 'base64' }),
         },
-        floor: 'ceiling',
-        bounds: 'base64',
-        pid: ceiling.pid,
+        pid,
       },
+    ];
+    const [conversationCeiling, base64Ceiling] = leastWork(ceilings['nest-redis'], '');
+    const [fastifyConversation, fastifyBase64] = leastWork(ceilings['nest-fastify-redis'], ' on Fastify');
+    const cases = [
+      {
+        name: 'GET, bare Node.js http (floor)',
+        request: { url: floors.node.url },
+        floor: 'node',
+        pid: floors.node.pid,
+      },
+      { name: 'GET, bare Nest (floor)', request: { url: floors.nest.url }, floor: 'nest', pid: floors.nest.pid },
+      { ...conversationCeiling, floor: 'ceiling', bounds: 'conversation' },
+      { ...base64Ceiling, floor: 'ceiling', bounds: 'base64' },
+      {
+        name: 'GET, bare Nest on Fastify (platform comparison)',
+        request: { url: floors['nest-fastify'].url },
+        floor: 'nest-fastify',
+        pid: floors['nest-fastify'].pid,
+      },
+      { ...fastifyConversation, floor: 'ceiling', onFastify: 'conversation' },
+      { ...fastifyBase64, floor: 'ceiling', onFastify: 'base64' },
       { name: 'GET /health/live', request: { url: `${base}/health/live` }, target: 0.8 },
       {
         name: `GET cached conversation (${MESSAGES} messages)`,
