@@ -95,16 +95,16 @@ against ${us(raw.read.nodeCpuUsPerOp)} (two replies, the deadline timer, validat
 the LRU and the TTLs, then a native LRANGE) against ${us(m.langchain.read.redisCpuUsPerOp)} for
 LangChain.js's LRANGE; Node ${us(m.ours.read.nodeCpuUsPerOp)} against ${us(m.langchain.read.nodeCpuUsPerOp)}.`,
   'read-redis-time': ({ m: { ours } }) =>
-    `Of the read script's 12 calls (TIME, one EXISTS that says which of the bucket's LRU, sizes and deadlines and the lease exist, the purge of expired
+    `Of the read script's 12 calls (TIME, one EXISTS that says which of the bucket's LRU, sizes and deadlines exist, the purge of expired
 conversations, HGET and LINDEX for the conversation, ZRANGE + ZADD for the LRU, five PEXPIREs), none can go
 without losing the exact LRU, the TTLs or the repair of lost keys; the LRANGE of 50 messages is
 Redis ${us(ours.read.commands.lrange?.usecPerCall ?? 0)} of it.`,
   'append-langchain': ({ m: { ours, langchain }, load }) =>
     `${load(ours.append)}LangChain.js's append is LPUSH + EXPIRE, sent in one write by node-redis (which
 pipelines commands issued in the same tick): Redis ${us(langchain.append.redisCpuUsPerOp)} and Node
-${us(langchain.append.nodeCpuUsPerOp)} per append. Ours runs one script of 17 redis.call for one
-message (TIME, one EXISTS that says which of the bucket's LRU, sizes and deadlines and the lease exist, the purge of expired
-conversations, HGET + LINDEX, one SMISMEMBER for the id set and the ids, budget GET, RPUSH, SADD, HINCRBY,
+${us(langchain.append.nodeCpuUsPerOp)} per append. Ours runs one script of 18 redis.call for one
+message (TIME, one EXISTS that says which of the bucket's LRU, sizes and deadlines exist, the purge of expired
+conversations, lease DEL, HGET + LINDEX, one SMISMEMBER for the id set and the ids, budget GET, RPUSH, SADD, HINCRBY,
 ZRANGE + ZADD for the LRU, four PEXPIREs, and the new total SET with its TTL): Redis ${us(ours.append.redisCpuUsPerOp)} and Node ${us(ours.append.nodeCpuUsPerOp)}
 per append. That is the price of idempotent appends, an exact LRU and a global budget, which LangChain.js does not have.`,
   'fill-raw': ({ m: { ours, raw }, load }) =>

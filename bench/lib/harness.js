@@ -9,14 +9,21 @@ const STALL_GRACE_MS = 15_000;
 /** No case needs more operations than this; the bound keeps latency samples in fixed memory. */
 const MAX_OPS = 1_000_000;
 
-/** Per case: a warm-up, then the timed run; the suites run every case `rounds` times. */
+/**
+ * Per case: a warm-up, then the timed run; the suites run every case `rounds` times. Many short rounds, not a
+ * few long ones: on this shared machine two full runs of 3 rounds of 3 s gave medians more than ±15% apart for
+ * 6 of 18 targets, and two of 9 rounds of 1 s for 1 (bench/spread.js; docs/benchmarks.md, "Figures that hold
+ * still"). A case measured once (the cluster bench) runs as long as a case's rounds together, `onceMs`.
+ */
 function timings() {
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('BENCH_ROUNDS must be a whole number of at least 1');
+  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 1000);
   return {
-    warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 1000),
-    durationMs: Number(process.env.BENCH_DURATION_MS ?? 3000),
+    warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 500),
+    durationMs,
     rounds,
+    onceMs: durationMs * rounds,
   };
 }
 

@@ -41,12 +41,12 @@ if stored > indexed then
     if not redis.call('ZSCORE', lru, field) then drop(field) end
   end
 elseif indexed > stored then
-  for _, field in ipairs(redis.call('ZRANGE', lru, 0, -1)) do
+  for _, field in ipairs(redis.call('ZRANGE', lru, '0', '-1')) do
     if redis.call('HEXISTS', vectors, field) == 0 then drop(field) end
   end
 end
 if has_deadlines and redis.call('ZCARD', deadlines) > redis.call('ZCARD', lru) then
-  for _, field in ipairs(redis.call('ZRANGE', deadlines, 0, -1)) do
+  for _, field in ipairs(redis.call('ZRANGE', deadlines, '0', '-1')) do
     if not redis.call('ZSCORE', lru, field) then redis.call('ZREM', deadlines, field) end
   end
 end
@@ -54,9 +54,9 @@ end
 local evicted = 0
 local excess = redis.call('ZCARD', lru) - max_entries
 if excess > 0 then
-  local victims = redis.call('ZRANGE', lru, 0, excess - 1)
+  local victims = redis.call('ZRANGE', lru, '0', int(excess - 1))
   call_chunked('HDEL', vectors, victims, 1, #victims)
-  redis.call('ZREMRANGEBYRANK', lru, 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', lru, '0', int(excess - 1))
   if has_deadlines then call_chunked('ZREM', deadlines, victims, 1, #victims) end
   evicted = #victims
 end

@@ -7,7 +7,7 @@
 local n = tonumber(ARGV[6])
 reconcile()
 purge_expired()
-if has_lease then redis.call('DEL', lease) end
+redis.call('DEL', lease)
 local size = cached_size()
 if not size then
   keep_bucket()
@@ -57,7 +57,7 @@ if k > 0 then
   total = make_room(k, conversation) + k
   call_chunked('RPUSH', messages, fresh, 1, k)
   call_chunked('SADD', ids, fresh_ids, 1, #fresh_ids)
-  redis.call('HINCRBY', sizes, conversation, k)
+  redis.call('HINCRBY', sizes, conversation, int(k))
 end
 touch(nil, total)
 return { 1, evicted, dropped }

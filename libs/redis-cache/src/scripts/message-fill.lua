@@ -7,11 +7,11 @@
 local token, own_ms, n = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 reconcile()
 purge_expired()
-if token ~= '' and not (has_lease and redis.call('GET', lease) == token) then
+if token ~= '' and redis.call('GET', lease) ~= token then
   keep_bucket()
   return { -3, evicted, dropped }
 end
-if has_lease then redis.call('DEL', lease) end
+redis.call('DEL', lease)
 forget(conversation)
 if n > budget then
   keep_bucket()
@@ -26,6 +26,6 @@ for i = 9, 8 + n do
   if ARGV[i] ~= '' then message_ids[#message_ids + 1] = ARGV[i] end
 end
 call_chunked('SADD', ids, message_ids, 1, #message_ids)
-redis.call('HSET', sizes, conversation, n)
+redis.call('HSET', sizes, conversation, ARGV[8])
 touch(own_ms, total)
 return { 1, evicted, dropped }

@@ -15,7 +15,7 @@ local size = cached_size()
 if not size then
   keep_bucket()
   if token == '' then return { 0, '', evicted, dropped } end
-  local holder = has_lease and redis.call('GET', lease)
+  local holder = redis.call('GET', lease)
   if holder then return { 0, holder, evicted, dropped } end
   redis.call('SET', lease, token, 'PX', lease_ms)
   return { 0, token, evicted, dropped }

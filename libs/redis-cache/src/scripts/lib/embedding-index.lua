@@ -31,10 +31,11 @@ end
 local function touch_keys()
   local ms = ttl_ms
   if has_deadlines then
-    local latest = redis.call('ZRANGE', deadlines, -1, -1, 'WITHSCORES')
+    local latest = redis.call('ZRANGE', deadlines, '-1', '-1', 'WITHSCORES')
     if latest[2] then ms = math.max(1, math.ceil((tonumber(latest[2]) - now) / 1000)) end
-    redis.call('PEXPIRE', deadlines, ms)
   end
+  ms = int(ms)
+  if has_deadlines then redis.call('PEXPIRE', deadlines, ms) end
   redis.call('PEXPIRE', vectors, ms)
   redis.call('PEXPIRE', lru, ms)
 end

@@ -6,23 +6,22 @@
 local messages, ids, lease, lru, sizes, total_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local deadlines = KEYS[7]
 local conversation = ARGV[1]
-local ttl_ms = tonumber(ARGV[2])
+local ttl_arg = ARGV[2]
+local ttl_ms = tonumber(ttl_arg)
 local budget = tonumber(ARGV[3])
 local messages_prefix, ids_prefix = ARGV[4], ARGV[5]
 local now = now_us()
--- Which of the bucket's sizes, LRU and deadlines and the conversation's lease
--- exist, in one call: EXISTS counts a key once for each time it is named, so
--- naming them once, twice, four and eight times makes the count a bit per key
--- (1, 2, 4 and 8).
-local present = redis.call('EXISTS', sizes, lru, lru, deadlines, deadlines, deadlines, deadlines,
-  lease, lease, lease, lease, lease, lease, lease, lease)
+-- Which of the bucket's sizes, LRU and deadlines exist, in one call: EXISTS
+-- counts a key once for each time it is named, so naming them once, twice and
+-- four times makes the count a bit per key (1, 2 and 4). (The lease as an 8
+-- would save a write its DEL, but its eight lookups cost Redis as many
+-- instructions as the DEL: bench/script-instructions.js.)
+local present = redis.call('EXISTS', sizes, lru, lru, deadlines, deadlines, deadlines, deadlines)
 -- Once a conversation of the bucket was filled with a TTL of its own, every
 -- conversation of the bucket has a deadline (its last access plus its own TTL,
 -- the TTL for the others), and the deadlines alone say what has expired. Until
 -- then, the TTL does, from the LRU.
-local has_deadlines = present % 8 >= 4
--- Whether a fill lease is held on the conversation: a write deletes it only then.
-local has_lease = present >= 8
+local has_deadlines = present >= 4
 -- What a script did to other conversations than its own, reported to the caller
 -- for its counters: evicted to make room (least recently used first), and
 -- dropped because they could not be kept whole or did not fit.
@@ -40,7 +39,7 @@ local IDS_MARKER = ''
 -- The total is kept even at 0: with the sizes and the LRU gone, a total of 0
 -- says the bucket was empty, and any other (or none) that it may hold lists.
 local function set_total(sum)
-  redis.call('SET', total_key, sum, 'PX', ttl_ms)
+  redis.call('SET', total_key, int(sum), 'PX', ttl_arg)
 end
 
 local function get_total()
@@ -55,10 +54,10 @@ end
 
 -- Removes a conversation and its share of the count, wherever it stands.
 local function forget(id)
-  local size = tonumber(redis.call('HGET', sizes, id) or '0')
+  local counted = redis.call('HGET', sizes, id) or '0'
   -- DECRBY on a lost counter would create a negative one without a TTL; a lost
   -- counter is rebuilt from the sizes instead, once this entry is gone from them
-  if size > 0 and redis.call('EXISTS', total_key) == 1 then redis.call('DECRBY', total_key, size) end
+  if tonumber(counted) > 0 and redis.call('EXISTS', total_key) == 1 then redis.call('DECRBY', total_key, counted) end
   redis.call('HDEL', sizes, id)
   redis.call('ZREM', lru, id)
   if has_deadlines then redis.call('ZREM', deadlines, id) end
@@ -68,7 +67,7 @@ end
 -- The number of messages of a list that holds a whole conversation (the header
 -- first), or nil for a list that is missing or is not one.
 local function whole_size(key)
-  if redis.call('LINDEX', key, 0) ~= HEADER then return nil end
+  if redis.call('LINDEX', key, '0') ~= HEADER then return nil end
   return redis.call('LLEN', key) - 1
 end
 
@@ -80,7 +79,7 @@ local function make_room(incoming, keep)
   local total = get_total()
   local recounted = false
   while total + incoming > budget do
-    local oldest = redis.call('ZRANGE', lru, 0, 1)
+    local oldest = redis.call('ZRANGE', lru, '0', '1')
     local victim = oldest[1]
     if victim == keep then victim = oldest[2] end
     if victim then
@@ -111,7 +110,7 @@ local function reconcile()
   if has_sizes and has_lru then return end
   local found
   if has_lru then
-    found = redis.call('ZRANGE', lru, 0, -1)
+    found = redis.call('ZRANGE', lru, '0', '-1')
   elseif has_sizes then
     found = redis.call('HKEYS', sizes)
   else
@@ -119,7 +118,7 @@ local function reconcile()
     found = {}
     local cursor = '0'
     repeat
-      local reply = redis.call('SCAN', cursor, 'MATCH', messages_prefix .. '*', 'COUNT', 1000)
+      local reply = redis.call('SCAN', cursor, 'MATCH', messages_prefix .. '*', 'COUNT', '1000')
       cursor = reply[1]
       for _, key in ipairs(reply[2]) do found[#found + 1] = string.sub(key, #messages_prefix + 1) end
     until cursor == '0'
@@ -129,7 +128,7 @@ local function reconcile()
   for _, id in ipairs(found) do
     local size = whole_size(messages_prefix .. id)
     if size then
-      redis.call('HSET', sizes, id, size)
+      redis.call('HSET', sizes, id, int(size))
       if not has_lru then
         redis.call('ZADD', lru, int(score), id)
         if has_deadlines then redis.call('ZADD', deadlines, int(score + ttl_ms * 1000), id) end
@@ -152,10 +151,10 @@ end
 local function purge_expired()
   local expired
   if has_deadlines then
-    expired = redis.call('ZRANGEBYSCORE', deadlines, '-inf', '(' .. int(now), 'LIMIT', 0, 256)
+    expired = redis.call('ZRANGEBYSCORE', deadlines, '-inf', '(' .. int(now), 'LIMIT', '0', '256')
   else
     local cutoff = '(' .. int(now - ttl_ms * 1000)
-    expired = redis.call('ZRANGEBYSCORE', lru, '-inf', cutoff, 'LIMIT', 0, 256)
+    expired = redis.call('ZRANGEBYSCORE', lru, '-inf', cutoff, 'LIMIT', '0', '256')
   end
   for _, id in ipairs(expired) do forget(id) end
 end
@@ -167,14 +166,15 @@ end
 local function keep_bucket(total)
   local ms = ttl_ms
   if has_deadlines then
-    local latest = redis.call('ZRANGE', deadlines, -1, -1, 'WITHSCORES')
+    local latest = redis.call('ZRANGE', deadlines, '-1', '-1', 'WITHSCORES')
     if latest[2] then ms = math.max(ms, math.ceil((tonumber(latest[2]) - now) / 1000)) end
-    redis.call('PEXPIRE', deadlines, ms)
   end
+  ms = has_deadlines and int(ms) or ttl_arg
+  if has_deadlines then redis.call('PEXPIRE', deadlines, ms) end
   redis.call('PEXPIRE', lru, ms)
   redis.call('PEXPIRE', sizes, ms)
   if total then
-    redis.call('SET', total_key, total, 'PX', ms)
+    redis.call('SET', total_key, int(total), 'PX', ms)
   else
     redis.call('PEXPIRE', total_key, ms)
   end
@@ -205,8 +205,9 @@ local function touch(own_ms, total)
   local score = next_score(lru, now)
   redis.call('ZADD', lru, int(score), conversation)
   if has_deadlines then redis.call('ZADD', deadlines, int(score + own_ms * 1000), conversation) end
-  redis.call('PEXPIRE', messages, own_ms)
-  redis.call('PEXPIRE', ids, own_ms)
+  local own = own_ms == ttl_ms and ttl_arg or int(own_ms)
+  redis.call('PEXPIRE', messages, own)
+  redis.call('PEXPIRE', ids, own)
   keep_bucket(total)
 end
 
@@ -220,7 +221,7 @@ end
 -- is not counted.
 local function cached_size()
   local counted = redis.call('HGET', sizes, conversation)
-  if redis.call('LINDEX', messages, 0) ~= HEADER then
+  if redis.call('LINDEX', messages, '0') ~= HEADER then
     if redis.call('EXISTS', messages) == 1 then dropped = dropped + 1 end
     forget(conversation)
     return nil
@@ -228,7 +229,7 @@ local function cached_size()
   if counted then return tonumber(counted) end
   local size = redis.call('LLEN', messages) - 1
   local total = get_total()
-  redis.call('HSET', sizes, conversation, size)
+  redis.call('HSET', sizes, conversation, int(size))
   set_total(total + size)
   local score = next_score(lru, now)
   redis.call('ZADD', lru, int(score), conversation)
