@@ -1,6 +1,7 @@
 -- KEYS[1] the user's vectors HASH, KEYS[2] its LRU ZSET, KEYS[3] its deadlines ZSET. ARGV[1] TTL in ms.
 local vectors, lru, deadlines = KEYS[1], KEYS[2], KEYS[3]
-local ttl_ms = tonumber(ARGV[1])
+local ttl_arg = ARGV[1]
+local ttl_ms = tonumber(ttl_arg)
 local now = now_us()
 -- Once an entry was written with a TTL of its own, every entry of the user has a
 -- deadline (its last access plus its own TTL, the TTL for the others), and the
@@ -29,13 +30,12 @@ end
 -- The keys live as long as the entry that lives longest: the TTL from this
 -- access, or with deadlines the latest one.
 local function touch_keys()
-  local ms = ttl_ms
+  local ms = ttl_arg
   if has_deadlines then
     local latest = redis.call('ZRANGE', deadlines, '-1', '-1', 'WITHSCORES')
-    if latest[2] then ms = math.max(1, math.ceil((tonumber(latest[2]) - now) / 1000)) end
+    ms = latest[2] and int(math.max(1, math.ceil((tonumber(latest[2]) - now) / 1000))) or ms
+    redis.call('PEXPIRE', deadlines, ms)
   end
-  ms = int(ms)
-  if has_deadlines then redis.call('PEXPIRE', deadlines, ms) end
   redis.call('PEXPIRE', vectors, ms)
   redis.call('PEXPIRE', lru, ms)
 end

@@ -38,8 +38,9 @@ local IDS_MARKER = ''
 
 -- The total is kept even at 0: with the sizes and the LRU gone, a total of 0
 -- says the bucket was empty, and any other (or none) that it may hold lists.
-local function set_total(sum)
-  redis.call('SET', total_key, int(sum), 'PX', ttl_arg)
+-- Written with its TTL, `ms` as digits (the TTL unless given).
+local function set_total(sum, ms)
+  redis.call('SET', total_key, int(sum), 'PX', ms or ttl_arg)
 end
 
 local function get_total()
@@ -164,17 +165,18 @@ end
 -- knows the bucket's new total passes it: it is then written with its TTL in
 -- one SET, instead of an INCRBY and a PEXPIRE.
 local function keep_bucket(total)
-  local ms = ttl_ms
+  local ms = ttl_arg
   if has_deadlines then
     local latest = redis.call('ZRANGE', deadlines, '-1', '-1', 'WITHSCORES')
-    if latest[2] then ms = math.max(ms, math.ceil((tonumber(latest[2]) - now) / 1000)) end
+    local longest = ttl_ms
+    if latest[2] then longest = math.max(longest, math.ceil((tonumber(latest[2]) - now) / 1000)) end
+    ms = int(longest)
+    redis.call('PEXPIRE', deadlines, ms)
   end
-  ms = has_deadlines and int(ms) or ttl_arg
-  if has_deadlines then redis.call('PEXPIRE', deadlines, ms) end
   redis.call('PEXPIRE', lru, ms)
   redis.call('PEXPIRE', sizes, ms)
   if total then
-    redis.call('SET', total_key, int(total), 'PX', ms)
+    set_total(total, ms)
   else
     redis.call('PEXPIRE', total_key, ms)
   end
