@@ -9,15 +9,14 @@
 // the counters, makes `calls` calls of one kind and dumps them: a message append
 // of one, a message read of 50, an embedding hit, write and 100-text batch read.
 // To compare two builds, run it in a checkout of each. Prints; writes nothing.
-const { execFileSync, spawn } = require('node:child_process');
-const { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { execFileSync } = require('node:child_process');
+const { readdirSync, readFileSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { createCacheRedis, EmbeddingCacheService, MessageCacheClient } = require('../libs/redis-cache/dist');
-const { answersPing, freePort } = require('../scripts/net-probes');
 const { CONVERSATION, DIMENSIONS, message, vectorFor } = require('./lib/fixtures');
 const { ready } = require('./lib/redis');
+const { startServer } = require('./lib/servers');
 
 const CALLS = Number(process.argv[2] ?? 1000);
 const CONVERSATIONS = 32;
@@ -36,21 +35,12 @@ function lastDump(dir) {
 
 async function main() {
   execFileSync('valgrind', ['--version']);
-  const dir = mkdtempSync(join(tmpdir(), 'wbot-bench-callgrind-'));
-  const port = await freePort();
-  const server = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      `--callgrind-out-file=${join(dir, 'callgrind.out')}`,
-      ...['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      ...['--dir', dir],
-    ],
-    { stdio: 'ignore' },
-  );
-  // valgrind takes seconds to start redis-server
-  for (let i = 0; i < 300 && !(await answersPing(port)); i++) await sleep(100);
-  const client = createCacheRedis(`redis://127.0.0.1:${port}`);
+  const server = await startServer([], {
+    under: (dir) => ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'callgrind.out')}`],
+    // valgrind takes seconds to start redis-server
+    startMs: 30_000,
+  });
+  const client = createCacheRedis(server.url);
   try {
     await ready(client);
     const messages = new MessageCacheClient(client, { maxCachedMessages: 10_000_000 }, SLOW);
@@ -78,16 +68,15 @@ async function main() {
     console.log(`Instructions redis-server executed per call (callgrind), ${CALLS} calls each:`);
     for (const [name, call] of cases) {
       await call(0); // loads the script, outside the count
-      execFileSync('callgrind_control', ['--zero', String(server.pid)], { stdio: 'ignore' });
+      execFileSync('callgrind_control', ['--zero', String(server.child.pid)], { stdio: 'ignore' });
       for (let i = 0; i < CALLS; i++) if (!(await call(i))) throw new Error(`${name} failed`);
-      execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
+      execFileSync('callgrind_control', ['--dump', String(server.child.pid)], { stdio: 'ignore' });
       await sleep(200);
-      console.log(`  ${name}: ${Math.round(lastDump(dir) / CALLS).toLocaleString('en-US')}`);
+      console.log(`  ${name}: ${Math.round(lastDump(server.dir) / CALLS).toLocaleString('en-US')}`);
     }
   } finally {
     client.disconnect();
-    server.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

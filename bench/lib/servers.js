@@ -36,19 +36,24 @@ async function pings(port) {
   }
 }
 
-/** Starts a redis-server on a free port with `extraArgs`; `.stop()` kills it and removes its dir. */
-async function startServer(extraArgs = []) {
+/**
+ * Starts a redis-server on a free port with `extraArgs`; `.stop()` kills it and removes its dir. `under(dir)` gives
+ * a command to run it under, before `redis-server` (valgrind, say), and `startMs` how long it may take to answer.
+ */
+async function startServer(extraArgs = [], { under = () => [], startMs = 5000 } = {}) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     if (port === 6379) continue;
     const dir = mkdtempSync(join(tmpdir(), 'wbot-bench-redis-'));
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    const child = spawn('redis-server', [...args, '--dir', dir, '--daemonize', 'no', ...extraArgs], {
+    const [command, ...prefix] = [...under(dir), 'redis-server'];
+    const child = spawn(command, [...prefix, ...args, '--dir', dir, '--daemonize', 'no', ...extraArgs], {
       stdio: 'ignore',
     });
     const server = {
       port,
       url: `redis://127.0.0.1:${port}`,
+      dir,
       child,
       async stop() {
         started.delete(server);
@@ -61,7 +66,7 @@ async function startServer(extraArgs = []) {
       },
     };
     started.add(server);
-    for (let i = 0; i < 100 && child.exitCode === null; i++) {
+    for (let i = 0; i < startMs / 50 && child.exitCode === null; i++) {
       if (await pings(port)) return server;
       await sleep(50);
     }
