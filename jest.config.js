@@ -10,9 +10,15 @@ const shared = {
     '^@wbot/redis-cache/langchain$': '<rootDir>/libs/redis-cache/src/langchain',
   },
   rootDir: __dirname,
+  // once-per-file hooks start real servers: 60 s unless they name a timeout (test/support/setup-hook-timeouts.ts)
+  setupFilesAfterEnv: ['<rootDir>/test/support/setup-hook-timeouts.ts'],
 };
 
 module.exports = {
+  // On 2 cores Jest runs every file in Jest's own process (maxWorkers 1 means in band). A hook that timed out while a
+  // server or a client was still starting leaves it running, and Jest then waited for it after the last test until CI
+  // gave up, instead of exiting with the failure. Exit at once: RedisServer kills the servers it started on exit.
+  forceExit: true,
   projects: [
     {
       ...shared,
