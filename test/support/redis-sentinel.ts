@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisServer, freePort } from './redis-server';
+import { RedisServer, freePort, spawnRedisServer } from './redis-server';
 
 /** The master group the sentinels monitor. */
 const NAME = 'wbot-master';
@@ -126,14 +126,8 @@ function launchSentinel(port: number, masterPort: number, file: string, dir: str
       '',
     ].join('\n'),
   );
-  const child = spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  return spawnRedisServer([file, '--sentinel']);
 }
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

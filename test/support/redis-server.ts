@@ -79,10 +79,8 @@ export class RedisServer {
       'no',
       ...this.extraArgs,
     ];
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    const child = spawnRedisServer(args);
     this.process = child;
-    running.add(child);
-    child.once('exit', () => running.delete(child));
     await waitForPong(this.port, child);
   }
 
@@ -95,8 +93,25 @@ export class RedisServer {
   }
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+/**
+ * Starts `redis-server` with `args`. Where util-linux's `setpriv` is (Linux), it runs under
+ * `setpriv --pdeathsig KILL`, which then execs redis-server itself (same pid, so SIGSTOP and SIGKILL reach it): the
+ * kernel kills the server when the test process ends, however it ends. Jest exits at once after a hook that timed
+ * out while servers were still starting, and a CI timeout kills Jest outright; neither leaves a server behind. An
+ * `exit` listener could not do this: inside a test file, `process` is Jest's copy, whose events never fire.
+ */
+export function spawnRedisServer(args: readonly string[]): ChildProcess {
+  return canSetParentDeathSignal()
+    ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', ...args], { stdio: 'ignore' })
+    : spawn('redis-server', args, { stdio: 'ignore' });
+}
+
+let parentDeathSignal: boolean | undefined;
+
+function canSetParentDeathSignal(): boolean {
+  parentDeathSignal ??= spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true']).status === 0;
+  return parentDeathSignal;
+}
 
 function assertRedisServerInstalled(): void {
   const probe = spawnSync('redis-server', ['--version']);
