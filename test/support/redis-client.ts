@@ -15,6 +15,18 @@ export async function inspector(url: string): Promise<Redis> {
   return client;
 }
 
+/** Runs `work` on a short-lived plain client of the server on 127.0.0.1:`port`, which never retries. */
+export async function withClient<T>(port: number, work: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await work(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
 export function waitUntilReady(client: Redis | Cluster, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
