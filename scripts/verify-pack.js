@@ -140,7 +140,10 @@ async function startRedis(dir) {
   const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not ready after ${REDIS_START_TIMEOUT_MS} ms:\n${output}`)), 5000);
+    const timer = setTimeout(
+      () => fail(new Error(`not ready after ${REDIS_START_TIMEOUT_MS} ms:\n${output}`)),
+      REDIS_START_TIMEOUT_MS,
+    );
     const collect = (chunk) => {
       output += chunk;
       if (/Ready to accept connections/.test(output)) {
