@@ -15,6 +15,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { MessageCacheClient } = require('../libs/redis-cache/dist');
 const { conversationKeys } = require('../libs/redis-cache/dist/keys');
+const { MESSAGE_PRELUDE } = require('../libs/redis-cache/dist/messages/message-scripts');
 const { withPrivateServer } = require('./lib/servers');
 
 const CALLS = 5000;
@@ -79,8 +80,8 @@ async function main() {
       `"x${i}"`,
       'y'.repeat(400),
     ];
-    const preludes = ['clock.lua', 'message-budget.lua'].map((file) =>
-      readFileSync(join(__dirname, '..', 'libs', 'redis-cache', 'dist', 'scripts', 'lib', file), 'utf8'),
+    const preludes = MESSAGE_PRELUDE.map((file) =>
+      readFileSync(join(__dirname, '..', 'libs', 'redis-cache', 'dist', 'scripts', file), 'utf8'),
     );
     for (const [name, lua] of [
       ['script that only returns, with the keys and arguments of an append', 'return 1'],

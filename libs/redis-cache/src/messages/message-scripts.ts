@@ -1,7 +1,7 @@
 import { luaScript } from '../scripts/lua-scripts';
 
 /** Each message script: the shared clock, the bucket's budget and repair, then its own file. */
-const PRELUDE = ['lib/clock.lua', 'lib/message-budget.lua'];
+export const MESSAGE_PRELUDE = ['lib/clock.lua', 'lib/message-budget.lua'];
 
 /**
  * The message cache's scripts, each on a conversation's seven keys (from
@@ -9,10 +9,10 @@ const PRELUDE = ['lib/clock.lua', 'lib/message-budget.lua'];
  * Lua is under `scripts/`; docs/key-schema.md describes their arguments and replies.
  */
 export const MESSAGE_SCRIPTS = {
-  read: luaScript('messageRead', 7, [...PRELUDE, 'message-read.lua']),
-  fill: luaScript('messageFill', 7, [...PRELUDE, 'message-fill.lua']),
-  append: luaScript('messageAppend', 7, [...PRELUDE, 'message-append.lua']),
-  clear: luaScript('messageClear', 7, [...PRELUDE, 'message-clear.lua'], 'allow-oom'),
+  read: luaScript('messageRead', 7, [...MESSAGE_PRELUDE, 'message-read.lua']),
+  fill: luaScript('messageFill', 7, [...MESSAGE_PRELUDE, 'message-fill.lua']),
+  append: luaScript('messageAppend', 7, [...MESSAGE_PRELUDE, 'message-append.lua']),
+  clear: luaScript('messageClear', 7, [...MESSAGE_PRELUDE, 'message-clear.lua'], 'allow-oom'),
 };
 
 /** One of the message cache's scripts. */
