@@ -15,10 +15,10 @@ const shared = {
 };
 
 module.exports = {
-  // On 2 cores Jest runs every file in Jest's own process (maxWorkers 1 means in band). A hook that timed out while a
-  // server or a client was still starting leaves it running, and Jest then waited for it after the last test until CI
-  // gave up, instead of exiting with the failure. Exit at once: RedisServer kills the servers it started on exit.
-  forceExit: true,
+  // The registry of the redis-server processes the run starts; the teardown kills any a test left running, and fails
+  // a run that some other handle still holds open 10 s later instead of letting it wait for ever (server-registry.ts)
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
     {
       ...shared,

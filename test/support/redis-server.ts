@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { register } from './server-registry';
 
 /**
  * A private `redis-server` process for one test file: started on a free port,
@@ -96,14 +97,17 @@ export class RedisServer {
 /**
  * Starts `redis-server` with `args`. Where util-linux's `setpriv` is (Linux), it runs under
  * `setpriv --pdeathsig KILL`, which then execs redis-server itself (same pid, so SIGSTOP and SIGKILL reach it): the
- * kernel kills the server when the test process ends, however it ends. Jest exits at once after a hook that timed
- * out while servers were still starting, and a CI timeout kills Jest outright; neither leaves a server behind. An
- * `exit` listener could not do this: inside a test file, `process` is Jest's copy, whose events never fire.
+ * kernel kills the server when the test process ends, however it ends: after a hook that timed out while servers
+ * were still starting, or killed outright by a CI timeout, it leaves no server behind. An
+ * `exit` listener could not do this: inside a test file, `process` is Jest's copy, whose events never fire. Every
+ * server is also registered (server-registry.ts), and the run's teardown kills any left running, on every platform.
  */
 export function spawnRedisServer(args: readonly string[]): ChildProcess {
-  return canSetParentDeathSignal()
+  const child = canSetParentDeathSignal()
     ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', ...args], { stdio: 'ignore' })
     : spawn('redis-server', args, { stdio: 'ignore' });
+  register(child);
+  return child;
 }
 
 let parentDeathSignal: boolean | undefined;
