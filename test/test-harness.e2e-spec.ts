@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pings } from './support/redis-server';
 
 /**
  * The test run itself, as jest.config.js sets it up, on the two fixtures of test/harness/ in a Jest run of its own:
@@ -41,23 +41,6 @@ function runJest(config: string, env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.setTimeout(1000);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
 it('passes a 5.5 s hook, and ends a run whose hook timed out with code 1, leaving no server running', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wbot-harness-'));
   try {
@@ -87,7 +70,7 @@ it('passes a 5.5 s hook, and ends a run whose hook timed out with code 1, leavin
     );
     const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as number[];
     expect(ports).toHaveLength(2);
-    expect(await Promise.all(ports.map(answersPing))).toEqual([false, false]);
+    expect(await Promise.all(ports.map(pings))).toEqual([false, false]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

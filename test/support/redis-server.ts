@@ -149,7 +149,8 @@ async function waitForPong(port: number, child: ChildProcess, timeoutMs = 5000):
   throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
 }
 
-function pings(port: number): Promise<boolean> {
+/** Whether something on 127.0.0.1:`port` answers PING with PONG within 500 ms. */
+export function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     socket.setTimeout(500);
