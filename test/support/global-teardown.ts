@@ -3,7 +3,7 @@ import { closeRegistry } from './server-registry';
 /**
  * Once the last test has run, a run's process should exit by itself: docs/reliability.md holds the library to
  * leaving nothing open, so the run goes without `--forceExit`. A hook that timed out while servers and clients were
- * still starting leaves them running, though; on 2 cores Jest runs every file in its own process (in band), and CI
+ * still starting leaves them running, though; on 2 cores Jest runs every file in its one process (in band), and CI
  * once waited for such a run until its 5400 s ran out.
  */
 const EXIT_WITHIN_MS = 10_000;

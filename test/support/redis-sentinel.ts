@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withClient } from './redis-client';
-import { RedisServer, freePort, spawnRedisServer } from './redis-server';
+import { RedisServer, freePort, pings, spawnRedisServer } from './redis-server';
 
 /** The master group the sentinels monitor. */
 const NAME = 'wbot-master';
@@ -33,7 +33,7 @@ export class RedisSentinel {
     const processes = ports.map((port, i) => launchSentinel(port, master.port, join(dir, `sentinel-${i}.conf`), dir));
     const deployment = new RedisSentinel(master, replica, processes, ports, dir);
     try {
-      await Promise.all(ports.map((port) => untilTrue(() => answers(port), `sentinel on port ${port} to start`)));
+      await Promise.all(ports.map((port) => untilTrue(() => pings(port), `sentinel on port ${port} to start`)));
       await deployment.waitUntilMonitored();
       return deployment;
     } catch (error) {
@@ -134,10 +134,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
-}
-
-function answers(port: number): Promise<boolean> {
-  return withClient(port, async (client) => (await client.ping()) === 'PONG').catch(() => false);
 }
 
 async function untilTrue(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {

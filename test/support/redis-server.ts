@@ -98,9 +98,9 @@ export class RedisServer {
  * Starts `redis-server` with `args`. Where util-linux's `setpriv` is (Linux), it runs under
  * `setpriv --pdeathsig KILL`, which then execs redis-server itself (same pid, so SIGSTOP and SIGKILL reach it): the
  * kernel kills the server when the test process ends, however it ends: after a hook that timed out while servers
- * were still starting, or killed outright by a CI timeout, it leaves no server behind. An
- * `exit` listener could not do this: inside a test file, `process` is Jest's copy, whose events never fire. Every
- * server is also registered (server-registry.ts), and the run's teardown kills any left running, on every platform.
+ * were still starting, or killed outright by a CI timeout, it leaves no server behind. An `exit` listener could not
+ * do this: inside a test file, `process` is Jest's copy, whose events never fire. Every server is also registered
+ * (server-registry.ts), and the run's teardown kills any left running, on every platform.
  */
 export function spawnRedisServer(args: readonly string[]): ChildProcess {
   const child = canSetParentDeathSignal()
