@@ -3,7 +3,7 @@
 # node_modules/@wbot/redis-cache -> libs/redis-cache: the runtime stage therefore keeps the library's
 # package.json and dist/ at that path.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Manifests first, so that the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json ./
@@ -12,7 +12,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app

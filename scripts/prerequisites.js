@@ -1,6 +1,7 @@
 'use strict';
-// What `npm test` needs besides Node and npm, found once for the preflight and for
-// the specs that use it (the /docs browser check finds Chromium here too).
+// What `npm test` needs besides npm, found once for the preflight and for the specs
+// that use it (the /docs browser check finds Chromium here too); and what `npm run test:docs` needs.
+const { spawnSync } = require('node:child_process');
 const { accessSync, constants } = require('node:fs');
 const { delimiter, join } = require('node:path');
 
@@ -93,4 +94,45 @@ function describeMissing(missing) {
   ].join('\n');
 }
 
-module.exports = { PREREQUISITES, describeMissing, findChromium, missingPrerequisites, onPath };
+/** The Node.js lines package.json's engines name, and the one the README recommends. */
+const SUPPORTED_NODE = '22.12 or later on the 22 line, or 24 and later';
+const RECOMMENDED_NODE = 24;
+
+/** Why Node.js `version` can't run `command`, or undefined when it can. */
+function unsupportedNode(command, version = process.versions.node) {
+  const [major, minor] = version.split('.').map(Number);
+  if ((major === 22 && minor >= 12) || major >= 24) return undefined;
+  return [
+    `${command} needs Node.js ${SUPPORTED_NODE} (${RECOMMENDED_NODE} is recommended); this is Node.js ${version}.`,
+    `Install Node.js ${RECOMMENDED_NODE} from https://nodejs.org, or with nvm: nvm install ${RECOMMENDED_NODE}`,
+  ].join('\n');
+}
+
+/**
+ * The Python that runs docs/key-schema.md's example (`DOCS_PYTHON`, default `python3`), or why it can't: not
+ * found, or without redis-py.
+ */
+function docsPythonProblem(env = process.env) {
+  const python = env.DOCS_PYTHON || 'python3';
+  const probe = spawnSync(python, ['-c', 'import redis'], { encoding: 'utf8', env });
+  if (probe.error) {
+    return `npm run test:docs needs a Python to run docs/key-schema.md's example: ${python} was not found (DOCS_PYTHON names another).`;
+  }
+  if (probe.status === 0) return undefined;
+  return [
+    `npm run test:docs needs redis-py in the Python that runs docs/key-schema.md's example (${python}), which lacks it.`,
+    'Install it with one of:',
+    '  Debian/Ubuntu: sudo apt-get install -y python3-redis   (then DOCS_PYTHON=/usr/bin/python3)',
+    '  elsewhere:     python3 -m venv .venv && .venv/bin/pip install redis && export DOCS_PYTHON=$PWD/.venv/bin/python',
+  ].join('\n');
+}
+
+module.exports = {
+  PREREQUISITES,
+  describeMissing,
+  docsPythonProblem,
+  findChromium,
+  missingPrerequisites,
+  onPath,
+  unsupportedNode,
+};
