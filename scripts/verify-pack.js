@@ -1,9 +1,13 @@
 // Proves that the tarball made by `npm run pack:lib` installs and works in brand-new apps, in each corner of the
 // matrix users are on: Nest 11 or 12, ioredis 5 or 6. Each corner is a fresh folder where the tarball is installed
 // with the plain command a user would type (no overrides, no --legacy-peer-deps, the majors npm picks), which
-// must print no warning; then the app in scripts/pack-fixture/consumer.ts is compiled (CommonJS for Nest 11, an
-// ES module for Nest 12, which is ESM-only) with this repo's TypeScript and run against a private redis-server
-// (never the one on 6379). The corners share npm's cache and run side by side.
+// must print no warning; then the app in scripts/pack-fixture/consumer.ts is compiled with the tsconfig.json that
+// `nest new` of that major writes today (CommonJS for Nest 11, an ES module for Nest 12, which is ESM-only) and the
+// TypeScript it installs, and run against a private redis-server (never the one on 6379). The library's own
+// declarations are then checked strictly (strict, skipLibCheck off) on their own: an error in another package's
+// declarations is named, with its version, and does not fail the corner. The adapters corner also compiles every
+// TypeScript block of the READMEs and docs/ (scripts/doc-snippets.js), and boots and runs the apps and programs
+// among them. The corners share npm's cache and run side by side.
 const { spawn } = require('node:child_process');
 const {
   copyFileSync,
@@ -18,6 +22,9 @@ const {
 const { availableParallelism, tmpdir } = require('node:os');
 const { basename, join, resolve } = require('node:path');
 const { freePort } = require('./net-probes');
+const { compiledSnippets } = require('./doc-snippets');
+const { describeBlame, packagesIn, typescriptErrors } = require('./pack/blame');
+const { nestNewTsconfig } = require('./pack/nest-new-tsconfig');
 
 const ROOT = resolve(__dirname, '..');
 const PACK_DIR = join(ROOT, 'dist', 'pack');
@@ -40,7 +47,6 @@ const CORNERS = [
 ].map((corner) => ({
   ...corner,
   name: `Nest ${corner.nest} + ioredis ${corner.ioredis}${corner.adapters ? ' + the AI SDK, LangChain.js and OpenTelemetry' : ''}`,
-  esm: corner.nest >= 12,
 }));
 
 /**
@@ -62,11 +68,28 @@ const ADAPTER_PACKAGES = [
   '@opentelemetry/instrumentation-ioredis@0.71',
 ];
 
-/** The library README's recipes, each the code block after `<!-- recipe: name -->`: compiled in the adapters corner. */
-const README = join(ROOT, 'libs', 'redis-cache', 'README.md');
-function recipes() {
-  const found = [...readFileSync(README, 'utf8').matchAll(/<!-- recipe: ([\w-]+) -->\s*```ts\n([\s\S]*?)\n```/g)];
-  return found.map(([, name, code]) => ({ name, code }));
+/** What an app snippet's boot file does: start its AppModule, serve a call on each connection, close. */
+function bootProgram(name) {
+  return `// Boots the AppModule of the snippet ${name} (scripts/doc-snippets.js), as printed, against a private Redis.
+import 'reflect-metadata';
+import { deepStrictEqual, strictEqual } from 'node:assert/strict';
+import { NestFactory } from '@nestjs/core';
+import { EmbeddingCacheService, MessageCacheService } from '@wbot/redis-cache';
+import { runChecks } from './run-checks.js';
+import { AppModule } from './snippets/${name}.js';
+
+runChecks(async () => {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+  const embeddings = app.get(EmbeddingCacheService, { strict: false });
+  const messages = app.get(MessageCacheService, { strict: false });
+  strictEqual(await embeddings.cacheEmbedding('snippet-user', 'hello', [0.5, 0.25]), true);
+  deepStrictEqual(await embeddings.getCachedEmbedding('snippet-user', 'hello'), [0.5, 0.25]);
+  strictEqual(await messages.cacheMessages('snippet-conversation', [{ id: 1, content: 'hi' }]), true);
+  deepStrictEqual(await messages.getCachedMessages('snippet-conversation'), [{ id: 1, content: 'hi' }]);
+  await app.close();
+  console.log('  ok   its AppModule starts, and serves a call on each connection');
+}, 30_000);
+`;
 }
 
 /**
@@ -82,27 +105,29 @@ const FOREIGN_WARNINGS = [
   },
 ];
 
-function tsconfig({ esm, adapters }) {
-  return {
-    compilerOptions: {
-      // what `nest new` gives a CommonJS app, and the ESM settings a Nest 12 app needs
-      module: esm ? 'nodenext' : 'commonjs',
-      moduleResolution: esm ? 'nodenext' : 'node',
-      target: 'ES2022',
-      outDir: 'out',
-      rootDir: 'src',
-      strict: true,
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      // the AI SDK's and LangChain.js's own declarations need DOM types and more; the library's are checked in the
-      // other corners, with skipLibCheck off
-      skipLibCheck: Boolean(adapters),
-      noEmitOnError: true,
-      types: ['node'],
-    },
-    include: ['src'],
-  };
-}
+/**
+ * The strict check of the library's declarations, beside the app's own tsconfig: every .d.ts checked, strict on.
+ * Only what is ours can fail it (scripts/pack/blame.js).
+ */
+const DECLARATIONS_TSCONFIG = {
+  extends: './tsconfig.json',
+  compilerOptions: {
+    // each flag of the strict family by name: `nest new` turns some off one by one, which `strict` does not override
+    strict: true,
+    noImplicitAny: true,
+    noImplicitThis: true,
+    strictNullChecks: true,
+    strictFunctionTypes: true,
+    strictBindCallApply: true,
+    strictPropertyInitialization: true,
+    useUnknownInCatchVariables: true,
+    alwaysStrict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    incremental: false,
+    declaration: false,
+  },
+};
 
 /** Runs a command to completion, collecting its output; never throws. */
 function run(command, args, cwd, options = {}) {
@@ -213,6 +238,7 @@ async function install(corner, tarball) {
   const report = new Report(corner);
   const app = mkdtempSync(join(tmpdir(), `wbot-pack-nest${corner.nest}-ioredis${corner.ioredis}-`));
   corner.app = app;
+  corner.esm = corner.nestNew.esm;
   const manifest = { name: 'consumer', version: '0.0.0', private: true, ...(corner.esm ? { type: 'module' } : {}) };
   writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   copyFileSync(tarball, join(app, basename(tarball)));
@@ -290,39 +316,76 @@ async function verify(corner, report) {
     report.record('@wbot/redis-cache/ai-sdk loads without ai installed', middleware.ok, middleware.output.trim());
   }
 
-  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify(tsconfig(corner), null, 2)}\n`);
+  const { compilerOptions, version: schematics } = corner.nestNew;
+  writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify({ compilerOptions }, null, 2)}\n`);
+  writeFileSync(join(app, 'tsconfig.declarations.json'), `${JSON.stringify(DECLARATIONS_TSCONFIG, null, 2)}\n`);
   mkdirSync(join(app, 'src'));
   copyFileSync(join(__dirname, 'pack-fixture', 'consumer.ts'), join(app, 'src', 'main.ts'));
   copyFileSync(join(__dirname, 'pack-fixture', 'run-checks.ts'), join(app, 'src', 'run-checks.ts'));
-  const programs = [join('out', 'main.js')];
+  // each program, and the REDIS_* variables it gets beside REDIS_URL: apps and programs from the docs get their own
+  // databases of the private server, so that their keys never meet the fixture's
+  const programs = [{ file: 'main.js', label: 'the fixture app' }];
   if (corner.adapters) {
     copyFileSync(join(__dirname, 'pack-fixture', 'adapters.ts'), join(app, 'src', 'adapters.ts'));
-    mkdirSync(join(app, 'src', 'recipes'));
-    const found = recipes();
-    for (const { name, code } of found) writeFileSync(join(app, 'src', 'recipes', `${name}.ts`), `${code}\n`);
-    report.record(`the README's recipes to compile: ${found.map(({ name }) => name).join(', ')}`, found.length > 0);
-    programs.push(join('out', 'adapters.js'));
+    programs.push({ file: 'adapters.js', label: 'the adapters app' });
+    mkdirSync(join(app, 'src', 'snippets'));
+    const snippets = compiledSnippets();
+    for (const { name, code, kind, file, line } of snippets) {
+      writeFileSync(join(app, 'src', 'snippets', `${name}.ts`), `// ${file}:${line}\n${code}\n`);
+      const databases = { REDIS_URL: 2, REDIS_SHARED_URL: 3 };
+      if (kind === 'app') {
+        writeFileSync(join(app, 'src', `boot-${name}.ts`), bootProgram(name));
+        programs.push({ file: `boot-${name}.js`, label: `the app of ${file}:${line}`, databases });
+      }
+      if (kind === 'program')
+        programs.push({ file: `snippets/${name}.js`, label: `the program of ${file}:${line}`, databases });
+    }
+    const kinds = snippets.map(({ name, kind }) => `${name} (${kind})`);
+    report.record(`the docs' snippets to compile: ${kinds.join(', ')}`, snippets.length > 0);
   }
   let started = performance.now();
-  const compiled = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app);
+  const tsc = join(app, 'node_modules', '.bin', 'tsc');
+  const compiled = await run(tsc, ['-p', 'tsconfig.json'], app);
   report.record(
-    `the app typechecks (strict, skipLibCheck ${corner.adapters ? 'true' : 'false'}) with TypeScript ${installedVersion(app, 'typescript')} and ` +
-      `compiles as ${corner.esm ? 'an ES module' : 'CommonJS'} (${seconds(started)})`,
+    `the app compiles with the tsconfig.json of \`nest new\` (@nestjs/schematics@${schematics}: ` +
+      `skipLibCheck ${compilerOptions.skipLibCheck}, strict ${Boolean(compilerOptions.strict)}) and TypeScript ` +
+      `${installedVersion(app, 'typescript')}, as ${corner.esm ? 'an ES module' : 'CommonJS'} (${seconds(started)})`,
     compiled.ok,
-    compiled.ok ? '' : compiled.output.trim(),
+    compiled.ok ? '' : [...describeBlame(typescriptErrors(app, compiled.output)), compiled.output.trim()].join('\n'),
   );
   if (!compiled.ok) return;
 
+  started = performance.now();
+  const declarations = await run(tsc, ['-p', 'tsconfig.declarations.json'], app);
+  const errors = typescriptErrors(app, declarations.output);
+  const blame = describeBlame(errors);
+  const ours = errors.filter(({ owner }) => owner.ours);
+  report.record(
+    `the library's declarations check strictly (strict, skipLibCheck false) with the app (${seconds(started)})`,
+    ours.length === 0 && (declarations.ok || errors.length > 0),
+    ours.length > 0 || (!declarations.ok && errors.length === 0)
+      ? [...blame, declarations.output.trim()].join('\n')
+      : '',
+  );
+  for (const line of blame.filter((text) => !text.startsWith('ours'))) report.note(`(${line})`);
+
+  const out = existsSync(join(app, 'dist', 'src', 'main.js')) ? join('dist', 'src') : 'dist';
   const redis = await startRedis(app);
   try {
-    for (const program of programs) {
+    for (const { file, label, databases = {} } of programs) {
       started = performance.now();
-      const consumer = await run(process.execPath, [program], app, {
-        env: { ...process.env, REDIS_URL: redis.url },
+      const urls = Object.fromEntries(Object.entries(databases).map(([name, db]) => [name, `${redis.url}/${db}`]));
+      const program = await run(process.execPath, [join(out, file)], app, {
+        env: { ...process.env, REDIS_URL: redis.url, ...urls },
         timeoutMs: CONSUMER_TIMEOUT_MS,
       });
-      report.note(consumer.output);
-      report.record(`${program} boots, serves its first calls, and exits by itself (${seconds(started)})`, consumer.ok);
+      report.note(program.output);
+      const packages = program.ok ? [] : packagesIn(app, program.output);
+      report.record(
+        `${label} (${join(out, file)}) boots, serves its first calls, and exits by itself (${seconds(started)})`,
+        program.ok,
+        packages.length > 0 ? `the failure passes through ${packages.join(', ')}` : '',
+      );
     }
   } finally {
     await stopRedis(redis.server);
@@ -342,6 +405,8 @@ async function main() {
   const started = performance.now();
   const tarball = findTarball();
   console.log(`verify-pack: ${basename(tarball)} on Node ${process.versions.node}, ${CORNERS.length} corners`);
+  const templates = new Map([...new Set(CORNERS.map(({ nest }) => nest))].map((nest) => [nest, nestNewTsconfig(nest)]));
+  for (const corner of CORNERS) corner.nestNew = templates.get(corner.nest);
   // installs wait on the network, so all at once; compiling and running want the cores
   const reports = await Promise.all(CORNERS.map((corner) => install(corner, tarball)));
   await inParallel(reports, Math.max(2, availableParallelism()), async (report) => {

@@ -1,6 +1,6 @@
 // The packed @wbot/redis-cache's adapters in a brand-new app that installed the real AI SDK, LangChain.js and
 // OpenTelemetry packages with plain npm commands (scripts/verify-pack.js, the adapters corner). It runs the README's
-// recipes, compiled beside it from ./recipes, against a private redis-server whose URL it gets in REDIS_URL, and
+// recipes, compiled beside it from ./snippets, against a private redis-server whose URL it gets in REDIS_URL, and
 // prints one line per check; it exits non-zero at the first failure.
 import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
@@ -8,8 +8,8 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { EmbeddingCacheService, MessageCacheService, closeCacheClient, createCacheRedis } from '@wbot/redis-cache';
-import { cachedModel, embedForUser } from './recipes/ai-sdk';
-import { cachedEmbeddings, historyOf, type MessageStore } from './recipes/langchain';
+import { cachedModel, embedForUser } from './snippets/ai-sdk';
+import { cachedEmbeddings, historyOf, type MessageStore } from './snippets/langchain';
 import { runChecks } from './run-checks.js';
 
 const RUN_TIMEOUT_MS = 30_000;
