@@ -52,7 +52,7 @@ module.exports = {
         '<rootDir>/libs/redis-cache/test/**/*.ioredis5-spec.ts',
       ],
     },
-    // ai 7 (Node >= 22 apps; ai 6 is the one npm resolves on Node 20): the AI SDK middleware's specs on it. Its
+    // ai 7 (the repo's own `ai` is 6, the other major the middleware supports): the AI SDK middleware's specs on it. Its
     // packages, and the zod locale they import by path, are ES modules only: ts-jest compiles them to CommonJS.
     {
       ...shared,

@@ -51,7 +51,7 @@ const CORNERS = [
 
 /**
  * The optional peers, each needed only by a subpath or by tracing: an app installs the ones it uses, as the
- * adapters corner does with the versions npm picks on this Node (ai 7 needs Node 22, so npm picks 6 on 20).
+ * adapters corner does with the versions npm picks on this Node (ai 7 on every Node this package supports).
  * `@opentelemetry/api` 1.10 is ahead of the SDK 2.x packages' peer ranges, so the app pins 1.9, as OpenTelemetry's
  * compatibility matrix asks. The other corners must install none of them.
  */
@@ -91,19 +91,6 @@ runChecks(async () => {
 }, 30_000);
 `;
 }
-
-/**
- * Warnings that are not the library's: Nest 12's @nestjs/common depends on file-type 22, whose engines say
- * Node >= 22, so on Node 20 npm warns about it whatever else is installed. Nothing else is let through.
- */
-const FOREIGN_WARNINGS = [
-  {
-    applies: (corner) => corner.nest >= 12 && Number(process.versions.node.split('.')[0]) < 22,
-    block:
-      /^npm warn EBADENGINE Unsupported engine \{\nnpm warn EBADENGINE {3}package: 'file-type@[\d.]+',\n(npm warn EBADENGINE .*\n)*?npm warn EBADENGINE \}\n/m,
-    why: "@nestjs/common 12 depends on file-type, whose engines say Node >= 22 (Nest's, not this package's)",
-  },
-];
 
 /**
  * The strict check of the library's declarations, beside the app's own tsconfig: every .d.ts checked, strict on.
@@ -218,15 +205,9 @@ class Report {
   }
 }
 
-/** The install's output with the known foreign warnings taken out; what is left must be free of warnings. */
-function unexplainedWarnings(corner, output, report) {
-  let rest = output;
-  for (const foreign of FOREIGN_WARNINGS) {
-    if (!foreign.applies(corner) || !foreign.block.test(rest)) continue;
-    rest = rest.replace(foreign.block, '');
-    report.note(`(one foreign warning let through: ${foreign.why})`);
-  }
-  return rest.split('\n').filter((line) => /^npm (warn|WARN|error|ERR)/.test(line));
+/** The warning and error lines of an install's output: there must be none. */
+function warningsIn(output) {
+  return output.split('\n').filter((line) => /^npm (warn|WARN|error|ERR)/.test(line));
 }
 
 function installedVersion(app, name) {
@@ -258,7 +239,7 @@ async function install(corner, tarball) {
   report.note(`$ npm ${args.join(' ')}${corner.esm ? '   # in a "type": "module" app' : ''}`);
   report.note(installed.output);
   report.record(`npm install (${seconds(started)})`, installed.ok);
-  const warnings = unexplainedWarnings(corner, installed.output, report);
+  const warnings = warningsIn(installed.output);
   report.record('no ERESOLVE, no peer or other warning', warnings.length === 0, warnings.join(' | '));
   const versions = ['@nestjs/common', '@nestjs/core', '@nestjs/terminus', 'ioredis'].map(
     (name) => `${name} ${installedVersion(app, name)}`,
@@ -281,7 +262,7 @@ async function install(corner, tarball) {
     `@types/node@${process.versions.node.split('.')[0]}`,
   ];
   const dev = await run('npm', devArgs, app);
-  const devWarnings = unexplainedWarnings(corner, dev.output, new Report(corner));
+  const devWarnings = warningsIn(dev.output);
   report.note(`$ npm ${devArgs.join(' ')}`);
   report.record('its dev tools install without a warning', dev.ok && devWarnings.length === 0, devWarnings.join(' | '));
   const majors = [installedVersion(app, '@nestjs/core').split('.')[0], installedVersion(app, 'ioredis').split('.')[0]];

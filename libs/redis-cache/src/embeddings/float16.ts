@@ -1,6 +1,6 @@
 /**
  * IEEE 754 half precision (binary16), for vectors stored at 2 bytes per
- * dimension: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. Node 20
+ * dimension: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. Node 22
  * has no Float16Array, so the conversions are done here, on the bits.
  */
 
