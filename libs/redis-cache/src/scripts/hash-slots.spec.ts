@@ -11,8 +11,8 @@ type ScriptName = (typeof SCRIPTS)[number]['name'];
 
 /** What each script would answer; enough for the services to run every path that sends keys. */
 const REPLIES: Record<ScriptName, (args: unknown[]) => unknown> = {
-  embeddingGet: (args) => args.slice(1).map(() => null),
-  embeddingTouch: () => 0,
+  embeddingGet: (args) => [...args.slice(1).map(() => null), '0'],
+  embeddingTouch: () => [0, '0'],
   embeddingSet: () => 0,
   embeddingClear: () => 2,
   messageRead: (args) => [0, args[5], 0, 0],
