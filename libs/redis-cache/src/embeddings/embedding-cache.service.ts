@@ -490,8 +490,9 @@ export class EmbeddingCacheService {
 
   /**
    * Starts one `compute` call for the texts of `toCompute` (by field), and
-   * registers each field's vector for later calls to join, until it settles.
-   * `since` is where it begins (ReadResult).
+   * registers each field's vector for later calls to join, until it settles or
+   * `computeTimeoutMs` passes, when no call joins it any more: a computation
+   * that never settles is then forgotten. `since` is where it begins (ReadResult).
    */
   private computeAndStore(
     keys: EmbeddingKeys,
@@ -519,10 +520,13 @@ export class EmbeddingCacheService {
       promises.set(field, computation.vector);
     });
     const land = () => {
+      clearTimeout(timer);
       for (const [flightKey, computation] of flights) {
         if (this.computing.get(flightKey) === computation) this.computing.delete(flightKey);
       }
     };
+    const timer = setTimeout(land, this.options.computeTimeoutMs);
+    timer.unref();
     batch.then(land, land);
     return promises;
   }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { EmbeddingCacheService, createCacheRedis, type EmbeddingCacheOptions } from '@wbot/redis-cache';
 import { embeddingKeys } from '../../src/keys';
 import { EMBEDDING_SCRIPTS } from '../../src/embeddings/embedding-scripts';
+import { collectGarbage } from '../../../../test/support/garbage';
 import { inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { ServerMonitor } from '../../../../test/support/server-monitor';
@@ -10,7 +11,8 @@ import { embeddingStats } from '../../../../test/support/cache-stats';
 /**
  * What `getOrComputeEmbeddings` does once `compute` has answered: it returns the
  * vectors whatever their size, writes them in calls within `maxCallBytes`, writes
- * nothing after a `clearUser` that came after its read (in any process).
+ * nothing after a `clearUser` that came after its read (in any process), and
+ * forgets a computation that never answers.
  */
 
 /** A generous deadline: these tests prove behaviour, and a slow machine must not turn a call into a fallback. */
@@ -44,6 +46,8 @@ function gate(): { open: () => void; opened: Promise<void> } {
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { open, opened };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   server = await RedisServer.start();
@@ -167,5 +171,23 @@ describe('clearUser and the computations under way', () => {
     expect(await inspect.hgetall(vectors)).toEqual({ f: 'bytes' });
     expect(await inspect.eval(EMBEDDING_SCRIPTS.clear.lua, 3, vectors, lru, deadlines, 60_000)).toBe(2);
     expect(await inspect.exists(vectors, lru, cleared)).toBe(0);
+  });
+});
+
+describe('a computation that never answers', () => {
+  it('is forgotten computeTimeoutMs after it began: nothing of the service keeps its caller any more', async () => {
+    const cache = service({ computeTimeoutMs: 50 });
+    const started = gate();
+    const hung = () => {
+      started.open();
+      return new Promise<number[][]>(() => {});
+    };
+    const call = new WeakRef(cache.getOrComputeEmbeddings('u', ['a'], hung));
+    await started.opened;
+    await sleep(100);
+    await collectGarbage();
+    expect(call.deref()).toBeUndefined();
+    // and the next call computes for itself
+    expect(await cache.getOrComputeEmbeddings('u', ['a'], async () => [vector(1)])).toEqual([vector(1)]);
   });
 });
