@@ -363,7 +363,11 @@ export class MessageCacheClient {
     return landed && (JSON.parse(landed.json) as CachedMessage[]);
   }
 
-  /** Starts a load that later calls in this process may join, and registers it until it settles. */
+  /**
+   * Starts a load that later calls in this process may join, and registers it
+   * until it settles, or until `loadTimeoutMs` passes, when no call joins it any
+   * more: a load that never settles is then forgotten.
+   */
   private fly(
     conversationId: string,
     loader: MessageLoader,
@@ -382,8 +386,11 @@ export class MessageCacheClient {
     };
     this.loading.set(conversationId, flight);
     const land = () => {
+      clearTimeout(timer);
       if (this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
     };
+    const timer = setTimeout(land, this.options.loadTimeoutMs);
+    timer.unref();
     flight.landed.then(land, land);
     return flight;
   }

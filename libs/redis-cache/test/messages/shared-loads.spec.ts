@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import { MessageCacheClient, type CachedMessage, type MessageCacheOptions } from '@wbot/redis-cache';
+import { collectGarbage } from '../../../../test/support/garbage';
 import { connectedCacheRedis } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 
 /**
  * The loads that concurrent `getOrLoadMessages` calls in one process share: each
- * caller gets its own messages.
+ * caller gets its own messages, and a load that never settles is forgotten.
  */
 
 let server: RedisServer;
@@ -25,6 +26,8 @@ function gate(): { open: () => void; opened: Promise<void> } {
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { open, opened };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   server = await RedisServer.start();
@@ -75,5 +78,23 @@ describe('concurrent getOrLoadMessages callers sharing one load', () => {
     expect(new Set([mine[1], ...theirs.map((result) => result[1])]).size).toBe(4);
     // and the cache holds what was loaded
     expect(await cache.getCachedMessages('c1')).toEqual(messages(2));
+  });
+});
+
+describe('a load that never settles', () => {
+  it('is forgotten loadTimeoutMs after it began: nothing of the client keeps its caller any more', async () => {
+    const cache = client({ loadTimeoutMs: 50 });
+    const started = gate();
+    const hung = () => {
+      started.open();
+      return new Promise<CachedMessage[]>(() => {});
+    };
+    const call = new WeakRef(cache.getOrLoadMessages('c1', hung));
+    await started.opened;
+    await sleep(100);
+    await collectGarbage();
+    expect(call.deref()).toBeUndefined();
+    // and the next call loads for itself
+    expect(await cache.getOrLoadMessages('c1', async () => messages(1))).toEqual(messages(1));
   });
 });
