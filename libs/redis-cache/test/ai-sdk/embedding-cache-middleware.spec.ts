@@ -15,6 +15,7 @@ import {
 import { inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { until } from '../../../../test/support/until';
+import { embeddingStats } from '../../../../test/support/cache-stats';
 
 /**
  * The middleware through the real AI SDK's `embed` and `embedMany`, on a private
@@ -328,6 +329,30 @@ describe(`embeddingCacheMiddleware through embed and embedMany, with ${specifica
       await embed({ model: cached(small, 'alice', cache), value: 'alpha' });
 
       expect([received(small), received(large)]).toEqual([[['alpha']], [['alpha']]]);
+    });
+  });
+
+  describe('provider options that are not JSON', () => {
+    it('sends a call whose provider options hold a BigInt to the model, uncached, every time', async () => {
+      const model = mockModel();
+      const cache = embeddingCache();
+      const wrapped = cached(model, 'alice', cache);
+      const providerOptions = { mock: { scale: 2, seed: 10n } } as unknown as Parameters<
+        typeof embed
+      >[0]['providerOptions'];
+      for (let i = 0; i < 2; i++) {
+        const result = await embedMany({ model: wrapped, values: ['alpha', 'beta'], providerOptions });
+        expect(result.embeddings).toEqual([vectorOf('alpha', 2), vectorOf('beta', 2)]);
+        expect(result.usage).toEqual({ tokens: 9 });
+      }
+      expect(received(model)).toEqual([
+        ['alpha', 'beta'],
+        ['alpha', 'beta'],
+      ]);
+      expect(model.doEmbedCalls.map((call) => call.providerOptions)).toEqual([providerOptions, providerOptions]);
+      // the cache was neither read nor written
+      expect(cache.stats()).toEqual(embeddingStats({}));
+      expect(await inspect.dbsize()).toBe(0);
     });
   });
 
