@@ -14,3 +14,14 @@ export async function collectGarbage(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * Whether the promise `start` returns is gone `ms` after it started, once
+ * garbage is collected: whether nothing keeps it (the caller here drops it).
+ */
+export async function collectedAfter(start: () => Promise<unknown>, ms: number): Promise<boolean> {
+  const started = new WeakRef(start());
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await collectGarbage();
+  return started.deref() === undefined;
+}

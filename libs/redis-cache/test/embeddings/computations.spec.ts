@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import { EmbeddingCacheService, createCacheRedis, type EmbeddingCacheOptions } from '@wbot/redis-cache';
 import { embeddingKeys } from '../../src/keys';
 import { EMBEDDING_SCRIPTS } from '../../src/embeddings/embedding-scripts';
-import { collectGarbage } from '../../../../test/support/garbage';
+import { collectedAfter } from '../../../../test/support/garbage';
 import { inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { ServerMonitor } from '../../../../test/support/server-monitor';
 import { embeddingStats } from '../../../../test/support/cache-stats';
+import { gate } from '../support/gate';
 
 /**
  * What `getOrComputeEmbeddings` does once `compute` has answered: it returns the
@@ -39,15 +40,6 @@ function vector(seed: number, dimensions = 4): number[] {
 }
 
 const texts = (count: number, prefix = 't'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-
-/** A promise that settles only when the test says so, to force an interleaving. */
-function gate(): { open: () => void; opened: Promise<void> } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { open, opened };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   server = await RedisServer.start();
@@ -177,16 +169,11 @@ describe('clearUser and the computations under way', () => {
 describe('a computation that never answers', () => {
   it('is forgotten computeTimeoutMs after it began: nothing of the service keeps its caller any more', async () => {
     const cache = service({ computeTimeoutMs: 50 });
-    const started = gate();
-    const hung = () => {
-      started.open();
-      return new Promise<number[][]>(() => {});
-    };
-    const call = new WeakRef(cache.getOrComputeEmbeddings('u', ['a'], hung));
-    await started.opened;
-    await sleep(100);
-    await collectGarbage();
-    expect(call.deref()).toBeUndefined();
+    // not a jest.fn, which would keep what it returned, and through it the caller
+    let calls = 0;
+    const hung = () => (calls++, new Promise<number[][]>(() => {}));
+    expect(await collectedAfter(() => cache.getOrComputeEmbeddings('u', ['a'], hung), 100)).toBe(true);
+    expect(calls).toBe(1);
     // and the next call computes for itself
     expect(await cache.getOrComputeEmbeddings('u', ['a'], async () => [vector(1)])).toEqual([vector(1)]);
   });

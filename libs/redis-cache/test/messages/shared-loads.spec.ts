@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import { MessageCacheClient, type CachedMessage, type MessageCacheOptions } from '@wbot/redis-cache';
-import { collectGarbage } from '../../../../test/support/garbage';
+import { collectedAfter } from '../../../../test/support/garbage';
 import { connectedCacheRedis } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
+import { gate } from '../support/gate';
 
 /**
  * The loads that concurrent `getOrLoadMessages` calls in one process share: each
@@ -19,15 +20,6 @@ function client(options: MessageCacheOptions = {}): MessageCacheClient {
 function messages(count: number): CachedMessage[] {
   return Array.from({ length: count }, (_, i) => ({ id: `m${i}`, role: 'user', content: { text: `text ${i}` } }));
 }
-
-/** A promise that settles only when the test says so, to force an interleaving. */
-function gate(): { open: () => void; opened: Promise<void> } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { open, opened };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   server = await RedisServer.start();
@@ -84,16 +76,11 @@ describe('concurrent getOrLoadMessages callers sharing one load', () => {
 describe('a load that never settles', () => {
   it('is forgotten loadTimeoutMs after it began: nothing of the client keeps its caller any more', async () => {
     const cache = client({ loadTimeoutMs: 50 });
-    const started = gate();
-    const hung = () => {
-      started.open();
-      return new Promise<CachedMessage[]>(() => {});
-    };
-    const call = new WeakRef(cache.getOrLoadMessages('c1', hung));
-    await started.opened;
-    await sleep(100);
-    await collectGarbage();
-    expect(call.deref()).toBeUndefined();
+    // not a jest.fn, which would keep what it returned, and through it the caller
+    let calls = 0;
+    const hung = () => (calls++, new Promise<CachedMessage[]>(() => {}));
+    expect(await collectedAfter(() => cache.getOrLoadMessages('c1', hung), 100)).toBe(true);
+    expect(calls).toBe(1);
     // and the next call loads for itself
     expect(await cache.getOrLoadMessages('c1', async () => messages(1))).toEqual(messages(1));
   });
