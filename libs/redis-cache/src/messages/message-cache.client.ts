@@ -110,6 +110,18 @@ interface MessageLayout {
 }
 
 /**
+ * A read's result from what Redis gave it, decoded here, outside the call to
+ * Redis: a conversation that another program wrote damaged (not JSON, or not
+ * JSON objects) is no Redis failure. Undefined for a damaged one.
+ */
+function decoded<T>({ items, holder }: StoredRead, decode: ReadDecoder<T>): ReadResult<T> | undefined {
+  if (!items) return { messages: null, holder };
+  const json = `[${items.join(',')}]`;
+  const messages = decode(json, items.length);
+  return messages === undefined ? undefined : { messages, json };
+}
+
+/**
  * The conversation message cache, free of any framework: it needs only ioredis,
  * so a Next.js route handler or a worker can share the cache with the
  * Nest `MessageCacheService` (which is this class). Both run the same scripts
@@ -446,7 +458,7 @@ export class MessageCacheClient {
       span,
     );
     if (reply === null) return { messages: null };
-    const result = await this.decoded(conversationId, reply, decode, span);
+    const result = decoded(reply, decode) ?? (await this.dropDamaged(conversationId, span));
     if (result.messages) this.counters.hits++;
     else this.counters.misses++;
     if (result.messages && reply.readOnly) this.counters.readOnlyHits++;
@@ -455,21 +467,11 @@ export class MessageCacheClient {
   }
 
   /**
-   * A hit's messages decoded, outside the call to Redis: a conversation that
-   * another program wrote damaged (not JSON, or not JSON objects) is no Redis
-   * failure. It is a miss, without a lease, and it is dropped, so that the next
-   * load fills it again.
+   * Drops a conversation a read found damaged, so that the next load fills it
+   * again, and gives the read a miss without a lease. If Redis fails, the
+   * conversation is not served here until it is cleared, as after a failed write.
    */
-  private async decoded<T>(
-    conversationId: string,
-    { items, holder }: StoredRead,
-    decode: ReadDecoder<T>,
-    span: CacheSpan | undefined,
-  ): Promise<ReadResult<T>> {
-    if (!items) return { messages: null, holder };
-    const json = `[${items.join(',')}]`;
-    const messages = decode(json, items.length);
-    if (messages !== undefined) return { messages, json };
+  private async dropDamaged(conversationId: string, span: CacheSpan | undefined): Promise<ReadResult<never>> {
     const extra = [this.locate(conversationId).k.leasePrefix, 'listed'];
     const reply = await this.runOnConversation('dropDamaged', MESSAGE_SCRIPTS.clear, conversationId, extra, span);
     if (reply === null) this.failed(conversationId);
