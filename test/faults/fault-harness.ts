@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Redis } from 'ioredis';
 import { DEFAULT_DEADLINE_MS, EmbeddingCacheService, MessageCacheService, createCacheRedis } from '@wbot/redis-cache';
+import { collectGarbage } from '../support/garbage';
 import { inspector, waitUntilReady } from '../support/redis-client';
 import { until } from '../support/until';
 import { RedisServer } from '../support/redis-server';
@@ -221,15 +220,9 @@ export function recordFigures(scenario: string, figures: object): void {
   writeFileSync(join(dir, `${scenario}.json`), JSON.stringify(figures, null, 2));
 }
 
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
 /** Heap in use after full collections, in bytes. */
 export async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    collect();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await collectGarbage();
   return process.memoryUsage().heapUsed;
 }
 

@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
-import { EmbeddingCacheService } from '@wbot/redis-cache';
-import { embeddingField, embeddingKeys } from '../../libs/redis-cache/src/keys';
-import { embeddingStats } from '../support/cache-stats';
-import { inspector, waitUntilReady } from '../support/redis-client';
+import type { Command, Redis } from 'ioredis';
+import { EmbeddingCacheService, MessageCacheService } from '@wbot/redis-cache';
+import { conversationKeys, embeddingField, embeddingKeys } from '../../libs/redis-cache/src/keys';
+import { EMBEDDING_DEFAULTS, MESSAGE_DEFAULTS } from '../../libs/redis-cache/src/options/defaults';
+import { embeddingStats, messageStats } from '../support/cache-stats';
+import { connectedCacheRedis, inspector, waitUntilReady } from '../support/redis-client';
 import { RedisServer } from '../support/redis-server';
 import { VECTOR, openCache, type Cache } from './fault-harness';
 
@@ -107,4 +108,84 @@ it('after SCRIPT FLUSH, the read of several texts (a script and an HMGET in one 
   expect(await inspect.zrange(lru, 0, '-1')).toEqual([field('a'), field('c'), field('b')]);
   expect(embeddings.stats()).toEqual(embeddingStats({ writes: 3, hits: 6, misses: 1 }));
   expect(warnings).toEqual([]);
+});
+
+/** A server time in the LRU's unit (microseconds), `seconds` before now: an LRU score that old has expired. */
+async function microsecondsAgo(seconds: number): Promise<number> {
+  const [now] = await inspect.time();
+  return (Number(now) - seconds) * 1_000_000;
+}
+
+/**
+ * Holds every command `client` sends from its second script call on (EVALSHA or
+ * EVAL) until `between` has run: what another client may do while a script
+ * refused with NOSCRIPT waits a round trip to be sent again. Returns the undo.
+ */
+function interleave(client: Redis, between: () => Promise<unknown>): () => void {
+  const send = client.sendCommand.bind(client);
+  let scripts = 0;
+  let held: Promise<unknown> | undefined;
+  client.sendCommand = (command: Command) => {
+    if (command.name.startsWith('eval') && ++scripts === 2) held = between();
+    if (!held) return send(command);
+    void held.then(() => send(command));
+    return command.promise;
+  };
+  return () => {
+    client.sendCommand = send;
+  };
+}
+
+it('after SCRIPT FLUSH, the read of several texts never serves an entry its script found expired', async () => {
+  const embeddings = new EmbeddingCacheService(cache.client, {}, { logger: { warn: () => undefined } });
+  const keys = embeddingKeys('expiry');
+  const field = (text: string) => embeddingField('default', 'float32', text);
+  const entries = [
+    { text: 'old', embedding: VECTOR },
+    { text: 'fresh', embedding: OTHER },
+  ];
+  expect(await embeddings.cacheEmbeddings('expiry', entries)).toBe(true);
+  // the pipeline's script has run on this connection, so ioredis would send it as EVALSHA from now on
+  expect(await embeddings.getCachedEmbeddings('expiry', ['old', 'fresh'])).toEqual([VECTOR, OTHER]);
+  // 'old' was last used longer ago than the TTL: expired by the scripts' rules, though the hash still holds it
+  await inspect.zadd(keys.lru, await microsecondsAgo(EMBEDDING_DEFAULTS.ttlSeconds + 1), field('old'));
+  await inspect.script('FLUSH');
+  const refused = await noscriptErrors();
+
+  expect(await embeddings.getCachedEmbeddings('expiry', ['old', 'fresh'])).toEqual([null, OTHER]);
+  expect((await noscriptErrors()) - refused).toBe(1);
+  // the script purged it, and the read came after the purge
+  expect(await inspect.hkeys(keys.vectors)).toEqual([field('fresh')]);
+  expect(embeddings.stats()).toEqual(embeddingStats({ writes: 2, hits: 3, misses: 1 }));
+});
+
+it('after SCRIPT FLUSH, a read never serves a conversation its script found expired, even refilled before the retry', async () => {
+  const quiet = { logger: { warn: () => undefined } };
+  const readerClient = await connectedCacheRedis(server.url);
+  const writerClient = await connectedCacheRedis(server.url);
+  const reader = new MessageCacheService(readerClient, {}, quiet);
+  const writer = new MessageCacheService(writerClient, {}, quiet);
+  try {
+    expect(await writer.cacheMessages('expiring', [{ id: 'old' }])).toBe(true);
+    // the read script has run on the reader's connection, so ioredis would send it as EVALSHA from now on
+    expect(await reader.getCachedMessages('expiring')).toEqual([{ id: 'old' }]);
+    // last used longer ago than the TTL: expired by the scripts' rules, though its list is still there
+    const { lru } = conversationKeys('expiring', 0);
+    await inspect.zadd(lru, await microsecondsAgo(MESSAGE_DEFAULTS.ttlSeconds + 1), 'expiring');
+    await inspect.script('FLUSH');
+    const refused = await noscriptErrors();
+
+    // the reader's script is refused; before it is sent again, the writer's fill purges the expired copy and
+    // caches the conversation afresh
+    const undo = interleave(readerClient, () => writer.cacheMessages('expiring', [{ id: 'new' }]));
+    const read = await reader.getCachedMessages('expiring');
+    undo();
+    expect(read).toEqual([{ id: 'new' }]);
+    // the reader's read script and the writer's fill script, each refused once
+    expect((await noscriptErrors()) - refused).toBe(2);
+    expect(reader.stats()).toEqual(messageStats({ hits: 2 }));
+  } finally {
+    readerClient.disconnect();
+    writerClient.disconnect();
+  }
 });

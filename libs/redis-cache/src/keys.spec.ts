@@ -42,6 +42,7 @@ describe('embeddingKeys', () => {
       vectors: `wbot:emb:{${tag}}:vec`,
       lru: `wbot:emb:{${tag}}:lru`,
       deadlines: `wbot:emb:{${tag}}:exp`,
+      cleared: `wbot:emb:{${tag}}:clr`,
     });
   });
 

@@ -28,6 +28,11 @@ export interface EmbeddingKeys {
   readonly lru: string;
   /** ZSET: entry field -> when it expires, in microseconds; only once an entry was written with its own TTL. */
   readonly deadlines: string;
+  /**
+   * STRING: when the user was last cleared, in microseconds of the server's clock: the fence that keeps a
+   * computation begun before the clear from writing after it.
+   */
+  readonly cleared: string;
 }
 
 /**
@@ -77,10 +82,10 @@ export function userTag(userId: string): string {
   return sha256(Buffer.from(userId, 'utf16le')).toString('base64url');
 }
 
-/** A user's embedding keys, `wbot:emb:{<userTag>}:vec`, `:lru` and `:exp`. */
+/** A user's embedding keys, `wbot:emb:{<userTag>}:vec`, `:lru`, `:exp` and `:clr`. */
 export function embeddingKeys(userId: string): EmbeddingKeys {
   const base = `${ROOT}:emb:{${userTag(userId)}}`;
-  return { vectors: `${base}:vec`, lru: `${base}:lru`, deadlines: `${base}:exp` };
+  return { vectors: `${base}:vec`, lru: `${base}:lru`, deadlines: `${base}:exp`, cleared: `${base}:clr` };
 }
 
 /** Appends `field` as its UTF-16 code units after their length in bytes (4 bytes, big-endian). */

@@ -37,6 +37,19 @@ describe('callVariant', () => {
     );
   });
 
+  it('is undefined for provider options that JSON cannot write: a BigInt, a cycle, a toJSON that throws', () => {
+    const cycle: Record<string, unknown> = { name: 'loop' };
+    cycle.self = cycle;
+    const failing = {
+      toJSON() {
+        throw new Error('no');
+      },
+    };
+    for (const options of [{ app: { seed: 10n } }, { app: cycle }, { app: failing }]) {
+      expect(callVariant({ model, params: { providerOptions: options } })).toBeUndefined();
+    }
+  });
+
   it('takes no provider options as empty ones, and leaves headers and the abort signal out', () => {
     const none = callVariant({ model, params: {} });
     expect(callVariant({ model, params: { providerOptions: {} } })).toBe(none);

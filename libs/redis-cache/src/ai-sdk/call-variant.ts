@@ -13,13 +13,20 @@ interface VariantSource {
  * The middleware prefixes every value with it, so a cached vector only answers
  * a call that would have got the same vector from the model. Headers and the
  * abort signal are left out: they change how a request is sent, not its answer.
+ * Undefined for options that JSON cannot write (a BigInt, a cycle): no digest
+ * tells them apart for sure, so such a call is not cached.
  */
-export function callVariant({ model, params }: VariantSource): string {
+export function callVariant({ model, params }: VariantSource): string | undefined {
   const { dimensions } = params as { dimensions?: number };
-  const identity = JSON.stringify(
-    [model.provider, model.modelId, dimensions ?? null, params.providerOptions ?? {}],
-    sortedKeys,
-  );
+  let identity: string;
+  try {
+    identity = JSON.stringify(
+      [model.provider, model.modelId, dimensions ?? null, params.providerOptions ?? {}],
+      sortedKeys,
+    );
+  } catch {
+    return undefined;
+  }
   return createHash('sha256').update(identity).digest('base64url');
 }
 

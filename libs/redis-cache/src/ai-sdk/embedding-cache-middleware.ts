@@ -46,7 +46,9 @@ export interface EmbeddingCacheMiddlewareOptions {
  * A cached vector only answers a call to the same provider and model, with the
  * same `dimensions` and `providerOptions`, since those change the vectors; the
  * entries are in the user's LRU with the cache's other ones (`clearUser` clears
- * them), but a direct `getCachedEmbedding(userId, text)` does not read them.
+ * them), but a direct `getCachedEmbedding(userId, text)` does not read them. A
+ * call whose `providerOptions` JSON cannot write (a BigInt, a cycle) goes to
+ * the model as it is, neither read from the cache nor cached.
  *
  * What the call returns besides the vectors describes the model call it made:
  * `usage.tokens` counts the misses it sent (0 when every value hit, or when it
@@ -80,9 +82,10 @@ export function embeddingCacheMiddleware(options: EmbeddingCacheMiddlewareOption
     // so that embedMany splits its values into batches the cache accepts in one call
     overrideMaxEmbeddingsPerCall: async ({ model }) =>
       Math.min((await model.maxEmbeddingsPerCall) ?? Infinity, maxBatchSize),
-    async wrapEmbed({ params, model }) {
+    async wrapEmbed({ params, model, doEmbed }) {
       const user = typeof userId === 'string' ? userId : await userId(params);
       const variant = callVariant({ model, params });
+      if (variant === undefined) return doEmbed();
       const modelCalls: EmbedResult[] = [];
       const embeddings = await getOrComputeVariant(cache, user, variant, params.values, async (values) => {
         const result = await model.doEmbed({ ...params, values });

@@ -44,9 +44,9 @@ export interface EmbeddingEntry {
 
 type Vector = number[] | Float32Array;
 
-/** A user's keys in the order the scripts take them. */
-function scriptKeys({ vectors, lru, deadlines }: EmbeddingKeys): string[] {
-  return [vectors, lru, deadlines];
+/** A user's keys in the order the scripts take them; the set and the clear also take the fence of a clear. */
+function scriptKeys({ vectors, lru, deadlines, cleared }: EmbeddingKeys, fenced = false): string[] {
+  return fenced ? [vectors, lru, deadlines, cleared] : [vectors, lru, deadlines];
 }
 
 /** A computation under way in this process, and when it started. */
@@ -54,6 +54,21 @@ interface Computation {
   readonly vector: Promise<Vector>;
   readonly startedAt: number;
 }
+
+/**
+ * A read's vectors, one per field, and when it ran, in µs of the server's clock
+ * (`'0'` when unknown: Redis failed, or answered without the script): where a
+ * computation of its misses begins, for the fence of `clearUser`.
+ */
+interface ReadResult {
+  readonly vectors: (Vector | null)[];
+  readonly at: string;
+}
+
+/** The `since` of a write that no clear fences: one the app makes itself. */
+const UNFENCED = '';
+/** What the set script returns when a clear fenced the write off. */
+const FENCED = -1;
 
 /**
  * Per-user embedding cache on the `local` connection: exact LRU per user, a
@@ -119,7 +134,9 @@ export class EmbeddingCacheService {
     const keys = this.keysOf(userId);
     const fields = [this.field(text)];
     return this.tracing.run('getCachedEmbedding', 1, async (span) => {
-      const [vector] = await this.read(keys, fields, options, 'getCachedEmbedding', span);
+      const {
+        vectors: [vector],
+      } = await this.read(keys, fields, options, 'getCachedEmbedding', span);
       return vector;
     });
   }
@@ -150,8 +167,10 @@ export class EmbeddingCacheService {
     if (texts.length === 0) return [];
     const keys = this.keysOf(userId);
     const fields = texts.map((text) => this.field(text));
-    return this.tracing.run('getCachedEmbeddings', texts.length, (span) =>
-      this.read(keys, fields, options, 'getCachedEmbeddings', span),
+    return this.tracing.run(
+      'getCachedEmbeddings',
+      texts.length,
+      async (span) => (await this.read(keys, fields, options, 'getCachedEmbeddings', span)).vectors,
     );
   }
 
@@ -173,7 +192,9 @@ export class EmbeddingCacheService {
     const ttlMs = writeTtlMs(options, this.ttlMs);
     const keys = this.keysOf(userId);
     const entries: [string, Vector][] = [[this.field(text), embedding]];
-    return this.tracing.run('cacheEmbedding', 1, (span) => this.write(keys, entries, ttlMs, 'cacheEmbedding', span));
+    return this.tracing.run('cacheEmbedding', 1, (span) =>
+      this.write(keys, entries, ttlMs, UNFENCED, 'cacheEmbedding', span),
+    );
   }
 
   /**
@@ -202,7 +223,7 @@ export class EmbeddingCacheService {
     const keys = this.keysOf(userId);
     const pairs = entries.map(({ text, embedding }): [string, Vector] => [this.field(text), embedding]);
     return this.tracing.run('cacheEmbeddings', entries.length, (span) =>
-      this.write(keys, pairs, ttlMs, 'cacheEmbeddings', span),
+      this.write(keys, pairs, ttlMs, UNFENCED, 'cacheEmbeddings', span),
     );
   }
 
@@ -212,8 +233,12 @@ export class EmbeddingCacheService {
    * Concurrent calls in this process that miss the same text share one
    * computation, but none waits for one longer than `computeTimeoutMs` from its
    * start: it computes for itself instead. With Redis down it still computes. A
-   * `compute` failure rejects. `compute` runs under the call's span, and the
-   * write of its vectors is a `cacheEmbeddings` span of its own.
+   * `compute` failure rejects; once `compute` has answered, the call resolves.
+   * Computed vectors past `maxCallBytes` are written in several calls that each
+   * fit (a vector larger than `maxCallBytes` alone is returned, not cached), and
+   * none is written once `clearUser` has cleared the user, in any process,
+   * after this call's read. `compute` runs under the call's span, and each write
+   * of its vectors is a `cacheEmbeddings` span of its own.
    */
   getOrComputeEmbeddings(
     userId: string,
@@ -242,7 +267,7 @@ export class EmbeddingCacheService {
     const keys = this.keysOf(userId);
     const fields = texts.map((text) => this.field(text));
     return this.tracing.run('getOrComputeEmbeddings', texts.length, async (span) => {
-      const cached = await this.read(keys, fields, options, 'getOrComputeEmbeddings', span);
+      const { vectors: cached, at } = await this.read(keys, fields, options, 'getOrComputeEmbeddings', span);
 
       const pending = new Map<string, Promise<Vector>>();
       const toCompute = new Map<string, string>();
@@ -250,11 +275,11 @@ export class EmbeddingCacheService {
         if (cached[i] || pending.has(field) || toCompute.has(field)) return;
         const shared = this.joinable(keys, field);
         if (!shared) return toCompute.set(field, texts[i]);
-        const own = () => this.computeAndStore(userId, keys, new Map([[field, texts[i]]]), compute).get(field)!;
+        const own = () => this.computeAndStore(keys, new Map([[field, texts[i]]]), compute, at).get(field)!;
         pending.set(field, this.within(shared, own));
       });
       if (toCompute.size > 0) {
-        const computed = this.computeAndStore(userId, keys, toCompute, compute);
+        const computed = this.computeAndStore(keys, toCompute, compute, at);
         for (const [field, promise] of computed) pending.set(field, promise);
       }
 
@@ -288,7 +313,13 @@ export class EmbeddingCacheService {
     }
   }
 
-  /** Removes every cached vector of the user: `true` once they are gone, `false` on a Redis failure. */
+  /**
+   * Removes every cached vector of the user: `true` once they are gone, `false`
+   * on a Redis failure. A `getOrComputeEmbeddings` whose read came before the
+   * clear, in this process or another on the same Redis, writes nothing of its
+   * computation after it (for the cache's `ttlSeconds`: the clear is recorded
+   * for that long).
+   */
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
     const keys = this.keysOf(userId);
@@ -297,7 +328,7 @@ export class EmbeddingCacheService {
         'clearUser',
         false,
         async () => {
-          await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, scriptKeys(keys), [this.ttlMs]);
+          await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, scriptKeys(keys, true), [this.ttlMs]);
           this.counters.clears++;
           span?.wrote(true);
           return true;
@@ -365,7 +396,7 @@ export class EmbeddingCacheService {
     options: EmbeddingReadOptions | undefined,
     operation: string,
     span: CacheSpan | undefined,
-  ): Promise<(Vector | null)[]> {
+  ): Promise<ReadResult> {
     const reply = await this.redis.run(
       operation,
       null,
@@ -374,27 +405,34 @@ export class EmbeddingCacheService {
         try {
           // One vector costs less through the script; more are cheaper read natively,
           // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
-          const values =
-            fields.length === 1
-              ? await runScript(this.redis.client, EMBEDDING_SCRIPTS.get, scriptKeys(keys), args, true)
-              : (
-                  await runScriptThen(this.redis.client, EMBEDDING_SCRIPTS.touch, scriptKeys(keys), args, [
-                    'hmgetBuffer',
-                    keys.vectors,
-                    ...fields,
-                  ])
-                )[1];
-          return { values: values as (Buffer | null)[], readOnly: false };
+          if (fields.length === 1) {
+            const values = (await runScript(
+              this.redis.client,
+              EMBEDDING_SCRIPTS.get,
+              scriptKeys(keys),
+              args,
+              true,
+            )) as (Buffer | null)[];
+            return { values: values.slice(0, -1), at: String(values.at(-1)), readOnly: false };
+          }
+          const [touched, values] = await runScriptThen(
+            this.redis.client,
+            EMBEDDING_SCRIPTS.touch,
+            scriptKeys(keys),
+            args,
+            ['hmgetBuffer', keys.vectors, ...fields],
+          );
+          return { values: values as (Buffer | null)[], at: String((touched as [number, string])[1]), readOnly: false };
         } catch (error) {
           // at maxmemory under noeviction the touch is refused: read without it
           if (!isOutOfMemory(error)) throw error;
-          return { values: await this.redis.client.hmgetBuffer(keys.vectors, ...fields), readOnly: true };
+          return { values: await this.redis.client.hmgetBuffer(keys.vectors, ...fields), at: '0', readOnly: true };
         }
       },
       keys.vectors,
       span,
     );
-    if (reply === null) return fields.map(() => null);
+    if (reply === null) return { vectors: fields.map(() => null), at: '0' };
     const { precision } = this.options;
     let hits = 0;
     const vectors = reply.values.map((bytes) => {
@@ -407,24 +445,38 @@ export class EmbeddingCacheService {
     this.counters.hits += hits;
     this.counters.misses += fields.length - hits;
     span?.read(hits, fields.length);
-    return vectors;
+    return { vectors, at: reply.at };
   }
 
-  /** Stores `entries` with a TTL of `ttlMs`, which is their own unless it is the cache's. */
+  /**
+   * Stores `entries` with a TTL of `ttlMs`, which is their own unless it is the
+   * cache's; unless `since` (a computation's start, see ReadResult) is no later
+   * than the user's last clear: then nothing is written, and the result is false.
+   */
   private write(
     keys: EmbeddingKeys,
     entries: [string, ArrayLike<number>][],
     ttlMs: number,
+    since: string,
     operation: string,
     span: CacheSpan | undefined,
   ): Promise<boolean> {
-    const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser, ttlMs];
+    const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser, ttlMs, since];
     for (const [field, vector] of entries) args.push(field, encodeVector(vector, this.options.precision));
     return this.redis.run(
       operation,
       false,
       async () => {
-        const evicted = (await runScript(this.redis.client, EMBEDDING_SCRIPTS.set, scriptKeys(keys), args)) as number;
+        const evicted = (await runScript(
+          this.redis.client,
+          EMBEDDING_SCRIPTS.set,
+          scriptKeys(keys, true),
+          args,
+        )) as number;
+        if (evicted === FENCED) {
+          span?.wrote(false);
+          return false;
+        }
         this.counters.writes += entries.length;
         this.counters.evictions += evicted;
         span?.evicted(evicted);
@@ -436,36 +488,76 @@ export class EmbeddingCacheService {
     );
   }
 
+  /**
+   * Starts one `compute` call for the texts of `toCompute` (by field), and
+   * registers each field's vector for later calls to join, until it settles or
+   * `computeTimeoutMs` passes, when no call joins it any more: a computation
+   * that never settles is then forgotten. `since` is where it begins (ReadResult).
+   */
   private computeAndStore(
-    userId: string,
     keys: EmbeddingKeys,
     toCompute: Map<string, string>,
     compute: ComputeEmbeddings,
+    since: string,
   ): Map<string, Promise<Vector>> {
+    const fields = [...toCompute.keys()];
     const texts = [...toCompute.values()];
     const batch = Promise.resolve()
       .then(() => compute(texts))
       .then(async (vectors) => {
         this.assertComputed(vectors, texts.length);
-        await this.cacheEmbeddings(
-          userId,
-          texts.map((text, i) => ({ text, embedding: vectors[i] })),
-        );
+        await this.storeComputed(keys, fields, vectors, since);
         return vectors;
       });
     const promises = new Map<string, Promise<Vector>>();
+    const flights: [string, Computation][] = [];
     const startedAt = performance.now();
-    [...toCompute.keys()].forEach((field, i) => {
+    fields.forEach((field, i) => {
       const flightKey = `${keys.vectors}\n${field}`;
       const computation = { vector: batch.then((vectors) => vectors[i]), startedAt };
       this.computing.set(flightKey, computation);
-      const land = () => {
-        if (this.computing.get(flightKey) === computation) this.computing.delete(flightKey);
-      };
-      computation.vector.then(land, land);
+      flights.push([flightKey, computation]);
       promises.set(field, computation.vector);
     });
+    const land = () => {
+      clearTimeout(timer);
+      for (const [flightKey, computation] of flights) {
+        if (this.computing.get(flightKey) === computation) this.computing.delete(flightKey);
+      }
+    };
+    const timer = setTimeout(land, this.options.computeTimeoutMs);
+    timer.unref();
+    batch.then(land, land);
     return promises;
+  }
+
+  /**
+   * Writes computed vectors, fenced by `since`, in as few calls as `maxCallBytes`
+   * allows: the model has answered (and billed), so vectors too large for one
+   * call are written in parts rather than refused, and a vector larger than
+   * `maxCallBytes` alone is not cached. A write that fails leaves its vectors
+   * uncached; the call still returns them.
+   */
+  private async storeComputed(keys: EmbeddingKeys, fields: string[], vectors: Vector[], since: string): Promise<void> {
+    const { maxCallBytes, precision } = this.options;
+    let part: [string, Vector][] = [];
+    let partBytes = 0;
+    const flush = async () => {
+      const entries = part;
+      part = [];
+      partBytes = 0;
+      await this.tracing.run('cacheEmbeddings', entries.length, (span) =>
+        this.write(keys, entries, this.ttlMs, since, 'cacheEmbeddings', span),
+      );
+    };
+    for (let i = 0; i < fields.length; i++) {
+      const bytes = vectors[i].length * BYTES_PER_ELEMENT[precision];
+      if (bytes > maxCallBytes) continue;
+      if (partBytes + bytes > maxCallBytes) await flush();
+      part.push([fields[i], vectors[i]]);
+      partBytes += bytes;
+    }
+    if (part.length > 0) await flush();
   }
 
   private assertComputed(vectors: unknown, expected: number): asserts vectors is Vector[] {

@@ -5,12 +5,13 @@ const PRELUDE = ['lib/clock.lua', 'lib/embedding-index.lua'];
 
 /**
  * The embedding cache's scripts, each on a user's three keys (`vec`, `lru`,
- * `exp`, from `embeddingKeys` in keys.ts), which share one hash tag. Their Lua is under
+ * `exp`, from `embeddingKeys` in keys.ts), which share one hash tag; the set and
+ * the clear also on the fourth, `clr`, the fence of a clear. Their Lua is under
  * `scripts/`; docs/key-schema.md describes their arguments and replies.
  */
 export const EMBEDDING_SCRIPTS = {
   get: luaScript('embeddingGet', 3, [...PRELUDE, 'embedding-get.lua']),
   touch: luaScript('embeddingTouch', 3, [...PRELUDE, 'embedding-touch.lua']),
-  set: luaScript('embeddingSet', 3, [...PRELUDE, 'embedding-set.lua']),
-  clear: luaScript('embeddingClear', 3, [...PRELUDE, 'embedding-clear.lua'], 'allow-oom'),
+  set: luaScript('embeddingSet', 4, [...PRELUDE, 'embedding-set.lua']),
+  clear: luaScript('embeddingClear', 4, [...PRELUDE, 'embedding-clear.lua'], 'allow-oom'),
 };

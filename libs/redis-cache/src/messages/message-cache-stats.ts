@@ -21,7 +21,8 @@ export interface MessageCacheStats {
   evictions: number;
   /**
    * Conversations the scripts dropped: one that alone would exceed the budget, one whose id set was lost
-   * (an append could double a message), and lists that were not whole conversations.
+   * (an append could double a message), and lists that were not whole conversations; and those a read found
+   * damaged (an element that is not a JSON object, written by another program) and dropped.
    */
   dropped: number;
   /** Conversations removed by `clearConversation`, and by the settling after writes that failed on Redis. */

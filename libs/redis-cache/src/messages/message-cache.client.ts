@@ -19,13 +19,7 @@ import {
   assertOptions,
   writeTtlMs,
 } from '../options/input';
-import {
-  CONVERSATION_HEADER,
-  bucketBudget,
-  conversationBucket,
-  conversationKeys,
-  type ConversationKeys,
-} from '../keys';
+import { bucketBudget, conversationBucket, conversationKeys, type ConversationKeys } from '../keys';
 import { isOutOfMemory } from '../resilience/out-of-memory';
 import type {
   CacheRuntimeOptions,
@@ -40,6 +34,7 @@ import { CacheTracing } from '../tracing/cache-tracing';
 import { defineScripts, runScript, runScriptThen, type ScriptArgument } from '../scripts/lua-scripts';
 import { MESSAGE_SCRIPTS, type MessageScript } from './message-scripts';
 import { UnsettledConversations } from './unsettled-conversations';
+import { asStored, messagesOf, parseMessages, type ReadDecoder } from './stored-messages';
 
 /** A cached message: any plain JSON object. One with an `id` is appended at most once. */
 export type CachedMessage = Record<string, unknown>;
@@ -63,24 +58,38 @@ type WriteReply = [status: number, evicted: number, dropped: number];
 type ReadReply = [hit: 1, size: number, evicted: number, dropped: number] | [0, string, number, number];
 
 /**
- * One read of a conversation: its messages on a hit; on a miss, the token of the
- * fill lease held after the read. Both undefined when Redis failed.
+ * One read of a conversation: its messages on a hit, with the JSON text of
+ * their array; on a miss, the token of the fill lease held after the read. All
+ * undefined when Redis failed.
  */
 interface ReadResult<T = CachedMessage[]> {
   readonly messages: T | null;
+  readonly json?: string;
   readonly holder?: string;
 }
 
-/** What a read makes of a hit's messages, given as the JSON text of their array. */
-type ReadDecoder<T> = (json: string) => T;
+/** What Redis gave a read: a hit's stored messages, each the JSON text of one; or a miss, and the lease holder. */
+interface StoredRead {
+  readonly items: string[] | null;
+  readonly holder?: string;
+  readonly readOnly?: boolean;
+}
 
-const parseMessages: ReadDecoder<CachedMessage[]> = (json) => JSON.parse(json) as CachedMessage[];
-const asStored: ReadDecoder<string> = (json) => json;
+/** The messages a load (or the read before it) gave, and the JSON text of their array when they came. */
+interface Landed {
+  readonly messages: CachedMessage[];
+  readonly json: string;
+}
 
-/** A load under way in this process, the lease it observed when it missed, and when it started. */
+/**
+ * A load under way in this process, the lease it observed when it missed, and
+ * when it started. Its first caller gets the messages themselves; every other
+ * gets its own copy, parsed from the JSON text taken when they came, so that
+ * no caller changing its array or messages changes another's.
+ */
 interface Flight {
   readonly holder: Promise<string | undefined>;
-  readonly messages: Promise<CachedMessage[]>;
+  readonly landed: Promise<Landed>;
   readonly startedAt: number;
 }
 
@@ -96,31 +105,20 @@ interface Located {
 /** Messages laid out for a script (count, ids, then JSON texts), and whether they fit the per-call limits. */
 interface MessageLayout {
   readonly args: ScriptArgument[];
+  readonly texts: string[];
   readonly withinLimits: boolean;
 }
 
 /**
- * The messages in a native `LRANGE` of a conversation's list, sent after the
- * read script found it cached: `0 -1` for all (which must start with the
- * header), `-last -1` for the last ones (a short list's tail holds the header,
- * never a message: messages are JSON objects). Null if the list changed to
- * not cached between the script and the LRANGE (another client's clear or
- * eviction, in the same round trip): the read is then a miss.
+ * A read's result from what Redis gave it, decoded here, outside the call to
+ * Redis: a conversation that another program wrote damaged (not JSON, or not
+ * JSON objects) is no Redis failure. Undefined for a damaged one.
  */
-function messagesOf(list: string[], last: number): string[] | null {
-  if (list.length === 0) return null;
-  if (list[0] === CONVERSATION_HEADER) return list.slice(1);
-  return last > 0 ? list : null;
-}
-
-/**
- * A read's result from the JSON messages of a hit, or a miss (without a lease)
- * for null. Decoded here, inside the call to Redis, so that a damaged value
- * that fails to parse counts as a Redis failure, not the caller's.
- */
-function readResult<T>(items: string[] | null, decode: ReadDecoder<T>): ReadResult<T> {
-  if (!items) return { messages: null, holder: '' };
-  return { messages: decode(`[${items.join(',')}]`) };
+function decoded<T>({ items, holder }: StoredRead, decode: ReadDecoder<T>): ReadResult<T> | undefined {
+  if (!items) return { messages: null, holder };
+  const json = `[${items.join(',')}]`;
+  const messages = decode(json, items.length);
+  return messages === undefined ? undefined : { messages, json };
 }
 
 /**
@@ -193,7 +191,8 @@ export class MessageCacheClient {
    * failure: for a route that answers with them, which then needs neither to
    * parse them nor to serialize them again. A read like `getCachedMessages`, which
    * counts and refreshes the same way. The text is not parsed: what another
-   * program wrote into the cache's keys goes out unchecked.
+   * program wrote into the cache's keys goes out unchecked (`getCachedMessages`
+   * and `getOrLoadMessages` drop a conversation they find damaged).
    */
   async getCachedMessagesJson(conversationId: string, options?: ReadMessagesOptions): Promise<string | null> {
     return this.readCached('getCachedMessagesJson', conversationId, options, asStored);
@@ -275,8 +274,8 @@ export class MessageCacheClient {
    * itself instead. Across processes, only the lease holder fills and the others
    * load for themselves. A loader failure or a loader result that is not
    * messages rejects; a Redis failure only means the loader runs. Loaded
-   * messages beyond the per-call limits are returned, not cached. `loader` runs
-   * under the call's span.
+   * messages beyond the per-call limits are returned, not cached. Every caller
+   * gets its own array and messages. `loader` runs under the call's span.
    */
   async getOrLoadMessages(conversationId: string, loader: MessageLoader): Promise<CachedMessage[]> {
     assertConversationId(conversationId);
@@ -299,7 +298,7 @@ export class MessageCacheClient {
           if (joined) return joined;
         }
       }
-      return this.fly(conversationId, loader, token, read, span).messages;
+      return (await this.fly(conversationId, loader, token, read, span).landed).messages;
     });
   }
 
@@ -368,15 +367,19 @@ export class MessageCacheClient {
     return flight;
   }
 
-  /** The flight's messages, if they come before `loadTimeoutMs` from its start; undefined if not. */
+  /** A copy of the flight's messages, if they come before `loadTimeoutMs` from its start; undefined if not. */
   private async within(flight: Flight, conversationId: string): Promise<CachedMessage[] | undefined> {
     const left = this.options.loadTimeoutMs - (performance.now() - flight.startedAt);
-    const landed = await resolvedWithin(flight.messages, left);
+    const landed = await resolvedWithin(flight.landed, left);
     if (!landed && this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
-    return landed;
+    return landed && (JSON.parse(landed.json) as CachedMessage[]);
   }
 
-  /** Starts a load that later calls in this process may join, and registers it until it settles. */
+  /**
+   * Starts a load that later calls in this process may join, and registers it
+   * until it settles, or until `loadTimeoutMs` passes, when no call joins it any
+   * more: a load that never settles is then forgotten.
+   */
   private fly(
     conversationId: string,
     loader: MessageLoader,
@@ -386,16 +389,21 @@ export class MessageCacheClient {
   ): Flight {
     const flight: Flight = {
       holder: read.then((result) => result.holder),
-      messages: read.then(
-        (result) => result.messages ?? this.loadAndFill(conversationId, loader, token, result.holder === token, span),
+      landed: read.then(({ messages, json, holder }) =>
+        messages && json !== undefined
+          ? { messages, json }
+          : this.loadAndFill(conversationId, loader, token, holder === token, span),
       ),
       startedAt: performance.now(),
     };
     this.loading.set(conversationId, flight);
     const land = () => {
+      clearTimeout(timer);
       if (this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
     };
-    flight.messages.then(land, land);
+    const timer = setTimeout(land, this.options.loadTimeoutMs);
+    timer.unref();
+    flight.landed.then(land, land);
     return flight;
   }
 
@@ -405,11 +413,13 @@ export class MessageCacheClient {
     token: string,
     leased: boolean,
     span: CacheSpan | undefined,
-  ): Promise<CachedMessage[]> {
+  ): Promise<Landed> {
     const messages = await loader();
-    const { args, withinLimits } = this.layOut(messages, 'loader()', false);
+    const { args, texts, withinLimits } = this.layOut(messages, 'loader()', false);
+    // taken before any caller has the messages, to change them
+    const json = `[${texts.join(',')}]`;
     if (leased && withinLimits) await this.fill(conversationId, token, this.ttlMs, args, span);
-    return messages;
+    return { messages, json };
   }
 
   private async read<T>(
@@ -423,7 +433,7 @@ export class MessageCacheClient {
     const reply = await this.redis.run(
       'getCachedMessages',
       null,
-      async (): Promise<ReadResult<T> & { readOnly?: boolean }> => {
+      async (): Promise<StoredRead> => {
         const args = [conversationId, ttlMs, budget, ...prefixes, leaseToken, this.options.leaseTtlMs];
         const range = last > 0 ? [-last, -1] : [0, -1];
         let script: ReadReply;
@@ -437,21 +447,36 @@ export class MessageCacheClient {
           [script, list] = replies as [ReadReply, string[]];
         } catch (error) {
           if (!isOutOfMemory(error)) throw error;
-          return { ...(await this.readOnly(k, last, decode)), readOnly: true };
+          return { items: await this.readOnly(k, last), readOnly: true };
         }
         this.count(script[2], script[3], span);
-        if (script[0] === 0) return { messages: null, holder: script[1] };
-        return readResult(messagesOf(list, last), decode);
+        if (script[0] === 0) return { items: null, holder: script[1] };
+        const items = messagesOf(list, last);
+        return items ? { items } : { items: null, holder: '' };
       },
       k.messages,
       span,
     );
     if (reply === null) return { messages: null };
-    if (reply.messages) this.counters.hits++;
+    const result = decoded(reply, decode) ?? (await this.dropDamaged(conversationId, span));
+    if (result.messages) this.counters.hits++;
     else this.counters.misses++;
-    if (reply.messages && reply.readOnly) this.counters.readOnlyHits++;
-    span?.read(reply.messages ? 1 : 0, 1);
-    return reply;
+    if (result.messages && reply.readOnly) this.counters.readOnlyHits++;
+    span?.read(result.messages ? 1 : 0, 1);
+    return result;
+  }
+
+  /**
+   * Drops a conversation a read found damaged, so that the next load fills it
+   * again, and gives the read a miss without a lease. If Redis fails, the
+   * conversation is not served here until it is cleared, as after a failed write.
+   */
+  private async dropDamaged(conversationId: string, span: CacheSpan | undefined): Promise<ReadResult<never>> {
+    const extra = [this.locate(conversationId).k.leasePrefix, 'listed'];
+    const reply = await this.runOnConversation('dropDamaged', MESSAGE_SCRIPTS.clear, conversationId, extra, span);
+    if (reply === null) this.failed(conversationId);
+    else this.counters.dropped += reply[0];
+    return { messages: null, holder: '' };
   }
 
   /**
@@ -459,10 +484,10 @@ export class MessageCacheClient {
    * the list alone, natively, without the script's touch. No lease is taken,
    * so a load after this miss does not fill.
    */
-  private async readOnly<T>(k: ConversationKeys, last: number, decode: ReadDecoder<T>): Promise<ReadResult<T>> {
+  private async readOnly(k: ConversationKeys, last: number): Promise<string[] | null> {
     // the whole list, since without the script nothing else checked its header
     const all = messagesOf(await this.redis.client.lrange(k.messages, 0, -1), 0);
-    return readResult(all && last > 0 ? all.slice(-last) : all, decode);
+    return all && last > 0 ? all.slice(-last) : all;
   }
 
   /**
@@ -586,7 +611,7 @@ export class MessageCacheClient {
       ids.push(typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : '');
       texts.push(text);
     }
-    return { args: [messages.length, ...ids, ...texts], withinLimits };
+    return { args: [messages.length, ...ids, ...texts], texts, withinLimits };
   }
 
   private assertLast(options: ReadMessagesOptions | undefined): number {

@@ -2,8 +2,18 @@
 -- recently used entries beyond the per-user limit.
 -- ARGV[2] max entries, ARGV[3] the TTL of these entries in ms (ARGV[1] unless
 -- the write gives its own), ARGV[4..] field, vector pairs. Returns the number evicted.
+-- With a fourth key (the user's `clr`), ARGV[4] is when the computation of these
+-- vectors began, in µs of the server's clock ('' for a write that is not a
+-- computation's, '0' if unknown), and the pairs start at ARGV[5]: a computation
+-- that began no later than the user's last clear writes nothing, and gets -1.
 local max_entries = tonumber(ARGV[2])
 local own_ms = tonumber(ARGV[3])
+local first = 4
+if KEYS[4] then
+  first = 5
+  local since, cleared = ARGV[4], redis.call('GET', KEYS[4])
+  if since ~= '' and cleared and tonumber(cleared) >= tonumber(since) then return -1 end
+end
 purge_expired()
 
 -- The first entry with a TTL of its own gives every entry of the user a
@@ -15,14 +25,14 @@ end
 
 local score = next_score(lru, now)
 local scored, due = {}, {}
-for i = 4, #ARGV, 2 do
+for i = first, #ARGV, 2 do
   scored[#scored + 1] = int(score)
   scored[#scored + 1] = ARGV[i]
   due[#due + 1] = int(score + own_ms * 1000)
   due[#due + 1] = ARGV[i]
   score = score + 1
 end
-call_chunked('HSET', vectors, ARGV, 4, #ARGV)
+call_chunked('HSET', vectors, ARGV, first, #ARGV)
 call_chunked('ZADD', lru, scored, 1, #scored)
 if has_deadlines then call_chunked('ZADD', deadlines, due, 1, #due) end
 

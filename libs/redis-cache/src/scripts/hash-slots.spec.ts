@@ -11,8 +11,8 @@ type ScriptName = (typeof SCRIPTS)[number]['name'];
 
 /** What each script would answer; enough for the services to run every path that sends keys. */
 const REPLIES: Record<ScriptName, (args: unknown[]) => unknown> = {
-  embeddingGet: (args) => args.slice(1).map(() => null),
-  embeddingTouch: () => 0,
+  embeddingGet: (args) => [...args.slice(1).map(() => null), '0'],
+  embeddingTouch: () => [0, '0'],
   embeddingSet: () => 0,
   embeddingClear: () => 2,
   messageRead: (args) => [0, args[5], 0, 0],
@@ -29,7 +29,7 @@ interface Call {
 
 /**
  * Records the keys of every script call instead of sending it: pure logic, no I/O.
- * It stands in for ioredis's defineCommand, so the services run unchanged. In a
+ * It stands in for ioredis's defineCommand and EVALSHA, so the services run unchanged. In a
  * round trip, the key of the plain command sent after a script (HMGET, LRANGE) counts
  * as one of that script's keys: the round trip must stay in one slot too.
  */
@@ -49,6 +49,11 @@ function recordingClient(calls: Call[]): Redis {
       const record = async (...all: unknown[]) => REPLIES[script](scripts[command](...all).args);
       client[command] = record;
       client[`${command}Buffer`] = record;
+    },
+    // a script sent with a plain command (runScriptThen) goes as EVALSHA, by its SHA-1
+    evalsha: async (sha: string, _numberOfKeys: number, ...all: unknown[]) => {
+      const { name } = SCRIPTS.find((script) => script.sha === sha)!;
+      return REPLIES[name](scripts[`wbotCache_${name}`](...all).args);
     },
     // the plain commands sent right after a script (runScriptThen): their key counts as the script's
     hmgetBuffer: async (key: string, ...fields: unknown[]) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
@@ -6,7 +7,8 @@ import type { Cluster, Redis } from 'ioredis';
  * How the library runs its Lua scripts. Each script is assembled once from
  * its `.lua` file under this folder and the preludes under `lib/`, and is
  * registered on a client with ioredis `defineCommand`, which sends EVALSHA and
- * falls back to EVAL on NOSCRIPT (after a restart or a failover). The scripts
+ * falls back to EVAL on NOSCRIPT (after a restart or a failover); a script
+ * sent with a plain command (`runScriptThen`) does the same itself. The scripts
  * themselves are listed by their caches: `embeddings/embedding-scripts.ts` and
  * `messages/message-scripts.ts`.
  */
@@ -14,11 +16,13 @@ import type { Cluster, Redis } from 'ioredis';
 /** A key or argument of a script call, as ioredis takes it. */
 export type ScriptArgument = string | Buffer | number;
 
-/** One assembled script: its command name (`wbotCache_<name>`), its number of keys and its Lua source. */
+/** One assembled script: its command name (`wbotCache_<name>`), its number of keys, its Lua source and its SHA-1. */
 export interface LuaScript<Name extends string = string> {
   readonly name: Name;
   readonly numberOfKeys: number;
   readonly lua: string;
+  /** What EVALSHA names the script by: the SHA-1 of `lua`, in hex. */
+  readonly sha: string;
 }
 
 /**
@@ -40,7 +44,8 @@ export function luaScript<Name extends string>(
 ): LuaScript<Name> {
   const shebang = flags === 'none' ? '#!lua' : `#!lua flags=${flags}`;
   const body = files.map((file) => readFileSync(join(__dirname, file), 'utf8')).join('\n');
-  return { name, numberOfKeys, lua: `${shebang}\n${body}` };
+  const lua = `${shebang}\n${body}`;
+  return { name, numberOfKeys, lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
 const COMMAND_PREFIX = 'wbotCache_';
@@ -71,22 +76,37 @@ export function runScript(
 }
 
 /**
- * Runs a registered script, then a plain command on a key of the same slot,
- * in one round trip: both are written to the connection in the same tick, so
- * Redis runs them in that order, but not as a transaction (another client's
- * command may run between the two). Both replies, or the first error either
- * gave. A native command returns a large reply (a vector, a list) without the
- * two copies a reply passed through Lua costs. Not an ioredis pipeline: making
- * one costs Node more than the copy through Lua saves.
+ * Runs a script, then a plain command on a key of the same slot, in one round
+ * trip: both are written to the connection in the same tick, so Redis runs them
+ * in that order, but not as a transaction (another client's command may run
+ * between the two). Both replies, or the first error either gave. A native
+ * command returns a large reply (a vector, a list) without the two copies a
+ * reply passed through Lua costs. Not an ioredis pipeline: making one costs
+ * Node more than the copy through Lua saves.
+ *
+ * The script goes as EVALSHA, not through its `defineCommand`: on NOSCRIPT
+ * (after a restart, a failover or SCRIPT FLUSH) ioredis would resend it as EVAL
+ * once the plain command had already run, whose reply would then predate what
+ * the script did (an expired entry it purged). Here a NOSCRIPT sends the pair
+ * again, EVAL first, and the first plain reply is not used.
  */
 export async function runScriptThen(
   redis: RedisClient,
-  script: LuaScript,
+  { lua, sha, numberOfKeys }: LuaScript,
   keys: readonly string[],
   args: readonly ScriptArgument[],
   [command, ...commandArgs]: [string, ...ScriptArgument[]],
 ): Promise<[script: unknown, command: unknown]> {
-  const scripted = runScript(redis, script, keys, args);
-  const plain = (redis as unknown as Record<string, ScriptCommand>)[command].call(redis, ...commandArgs);
-  return Promise.all([scripted, plain]);
+  const commands = redis as unknown as Record<string, ScriptCommand>;
+  const pair = (evalCommand: 'evalsha' | 'eval', script: string) =>
+    Promise.all([
+      commands[evalCommand].call(redis, script, numberOfKeys, ...keys, ...args),
+      commands[command].call(redis, ...commandArgs),
+    ]);
+  try {
+    return await pair('evalsha', sha);
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+    return pair('eval', lua);
+  }
 }

@@ -15,6 +15,7 @@ import {
 import { inspector, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { until } from '../../../../test/support/until';
+import { embeddingStats } from '../../../../test/support/cache-stats';
 
 /**
  * The middleware through the real AI SDK's `embed` and `embedMany`, on a private
@@ -331,6 +332,30 @@ describe(`embeddingCacheMiddleware through embed and embedMany, with ${specifica
     });
   });
 
+  describe('provider options that are not JSON', () => {
+    it('sends a call whose provider options hold a BigInt to the model, uncached, every time', async () => {
+      const model = mockModel();
+      const cache = embeddingCache();
+      const wrapped = cached(model, 'alice', cache);
+      const providerOptions = { mock: { scale: 2, seed: 10n } } as unknown as Parameters<
+        typeof embed
+      >[0]['providerOptions'];
+      for (let i = 0; i < 2; i++) {
+        const result = await embedMany({ model: wrapped, values: ['alpha', 'beta'], providerOptions });
+        expect(result.embeddings).toEqual([vectorOf('alpha', 2), vectorOf('beta', 2)]);
+        expect(result.usage).toEqual({ tokens: 9 });
+      }
+      expect(received(model)).toEqual([
+        ['alpha', 'beta'],
+        ['alpha', 'beta'],
+      ]);
+      expect(model.doEmbedCalls.map((call) => call.providerOptions)).toEqual([providerOptions, providerOptions]);
+      // the cache was neither read nor written
+      expect(cache.stats()).toEqual(embeddingStats({}));
+      expect(await inspect.dbsize()).toBe(0);
+    });
+  });
+
   describe('batches', () => {
     it("splits an embedMany past the cache's maxBatchSize into batches it takes, each sending its own misses", async () => {
       const model = mockModel();
@@ -342,6 +367,32 @@ describe(`embeddingCacheMiddleware through embed and embedMany, with ${specifica
       expect(received(model)).toEqual([['gamma'], ['alpha', 'beta'], ['delta'], ['epsilon']]);
       expect(result.usage).toEqual({ tokens: 9 + 5 + 7 });
     });
+
+    it('resolves an embedMany whose vectors pass maxCallBytes, 1,000 of 3,072 dimensions in 8 MiB, and caches them all', async () => {
+      // exact float32 elements, different for every value
+      const vectorOfValue = (value: string) => Array.from({ length: 3072 }, (_, j) => Number(value.slice(1)) + j / 4);
+      const model = new MockEmbeddingModel({
+        maxEmbeddingsPerCall: null,
+        doEmbed: async ({ values }) => ({
+          embeddings: values.map(vectorOfValue),
+          usage: { tokens: values.length },
+          warnings: [],
+        }),
+      });
+      const cache = embeddingCache({ maxCallBytes: 8 * 1024 * 1024 });
+      const values = Array.from({ length: 1000 }, (_, i) => `v${i}`);
+
+      const { embeddings } = await embedMany({ model: cached(model, 'alice', cache), values });
+      // element by element: toEqual on 3 million numbers takes seconds
+      expect(embeddings).toHaveLength(1000);
+      const wrong = embeddings.findIndex((got, i) => got.length !== 3072 || got.some((x, j) => x !== i + j / 4));
+      expect(wrong).toBe(-1);
+      expect(received(model)).toEqual([values]);
+      // written in two parts, of 682 and 318 vectors (12,288 bytes each)
+      expect(cache.stats()).toMatchObject({ writes: 1000, fallbacks: 0 });
+      await embedMany({ model: cached(model, 'alice', cache), values });
+      expect(received(model)).toHaveLength(1);
+    }, 30_000);
   });
 
   describe('model failures', () => {

@@ -188,6 +188,18 @@ describe('CachedEmbeddings on a real Redis', () => {
     expect(calls).toEqual([texts.slice(0, 3), texts.slice(3, 6), texts.slice(6)]);
   });
 
+  it('embeds documents whose vectors pass maxCallBytes in one model call, and caches them all', async () => {
+    const model = new RecordingEmbeddings();
+    // 6 float32 elements, 24 bytes, per vector: two fit in one write
+    const cache = service(redis, { maxCallBytes: 48 });
+    const embeddings = new CachedEmbeddings({ embeddings: model, cache, userId: 'alice' });
+    const expected = await Promise.all(TEXTS.map(documentVector));
+    expect(await embeddings.embedDocuments(TEXTS)).toEqual(expected);
+    expect(await embeddings.embedDocuments(TEXTS)).toEqual(expected);
+    expect(model.documentCalls).toEqual([TEXTS]);
+    expect(cache.stats()).toEqual(embeddingStats({ misses: 4, writes: 4, hits: 4 }));
+  });
+
   it('returns [] for no documents without calling the model', async () => {
     const model = new RecordingEmbeddings();
     const embeddings = new CachedEmbeddings({ embeddings: model, cache: service(redis), userId: 'alice' });

@@ -7,7 +7,7 @@ import {
   type MessageCacheOptions,
 } from '@wbot/redis-cache';
 import { conversationKeys } from '../../src/keys';
-import { connectedCacheRedis, inspector, waitUntilReady } from '../../../../test/support/redis-client';
+import { connectedCacheRedis, waitUntilReady } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { until } from '../../../../test/support/until';
 import { TOPOLOGIES, startTopology, type Topology } from '../support/topology';
@@ -768,18 +768,5 @@ describe('MessageCacheClient when Redis fails', () => {
     expect(writer.stats()).toEqual(messageStats({ fills: 1, fallbacks: 1, clears: 1, misses: 1 }));
     writerConnection.disconnect();
     readerConnection.disconnect();
-  });
-
-  it('gives a read its fallback when a stored message is not JSON, instead of rejecting', async () => {
-    const connection = await connectedCacheRedis(server.url);
-    const cache = new MessageCacheClient(connection, {}, { logger: { warn: () => undefined } });
-    await cache.cacheMessages('c1', messages(1));
-    const raw = await inspector(server.url);
-    await raw.rpush(keysOf('c1').messages, '{not json');
-    await raw.quit();
-    expect(await cache.getCachedMessages('c1')).toBeNull();
-    expect(await cache.getOrLoadMessages('c1', async () => messages(2))).toEqual(messages(2));
-    expect(cache.stats().fallbacks).toBe(2);
-    connection.disconnect();
   });
 });

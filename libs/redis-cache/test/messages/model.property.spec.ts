@@ -205,7 +205,7 @@ afterAll(async () => {
 const USER_BY_TAG = new Map(USERS.map((id) => [userTag(id), id]));
 const TEXT_BY_FIELD = new Map(TEXTS.map((t) => [embeddingField('default', 'float32', t), t]));
 const MESSAGE_KEY = /^wbot:msg:\{b(\d+)\}:(?:(c|ids|lease):(.+)|(lru|sizes|total))$/s;
-const EMBEDDING_KEY = /^wbot:emb:\{([A-Za-z0-9_-]+)\}:(vec|lru)$/;
+const EMBEDDING_KEY = /^wbot:emb:\{([A-Za-z0-9_-]+)\}:(vec|lru|clr)$/;
 
 /** One walk's world: the model (the system of record), the caches under test, and what they reached. */
 class World {

@@ -1,5 +1,7 @@
 import { EmbeddingCacheService, MessageCacheClient, type CachedMessage } from '@wbot/redis-cache';
 import type { CacheOperation } from '../../src/tracing/span-attributes';
+import { EMBEDDING_SCRIPTS } from '../../src/embeddings/embedding-scripts';
+import { MESSAGE_SCRIPTS } from '../../src/messages/message-scripts';
 import { InMemoryTracing, cacheSpans, idOf, parentOf, tracedRedis } from './in-memory-tracing';
 
 /**
@@ -70,9 +72,14 @@ const OPERATIONS: [CacheOperation, () => Promise<unknown>, () => Promise<unknown
   ['clearConversation', async () => undefined, () => messages.clearConversation('c'), ['evalsha']],
 ];
 
-beforeAll(() => {
+beforeAll(async () => {
   embeddings = new EmbeddingCacheService(redis.client, {}, { deadlineMs: 5000 });
   messages = new MessageCacheClient(redis.client, {}, { deadlineMs: 5000 });
+  // in the server's script cache, as after any first call: a read's script and plain command are sent again, EVAL
+  // first, when its EVALSHA meets NOSCRIPT, and these tests count each call's commands
+  for (const { lua } of [...Object.values(EMBEDDING_SCRIPTS), ...Object.values(MESSAGE_SCRIPTS)]) {
+    await redis.client.script('LOAD', lua);
+  }
 });
 
 beforeEach(async () => {
