@@ -22,7 +22,7 @@ const SCRIPT_COMMANDS = [
   'time', 'get', 'set', 'del', 'exists', 'pexpire', 'incrby', 'decrby',
   'hget', 'hset', 'hdel', 'hmget', 'hkeys', 'hvals', 'hlen', 'hexists', 'hincrby',
   'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'zremrangebyrank', 'zscore', 'zcard',
-  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember', 'scan',
+  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember',
 ]; // prettier-ignore
 const MINIMAL_RULE = [
   'resetkeys', '~wbot:*', 'resetchannels', '-@all',
