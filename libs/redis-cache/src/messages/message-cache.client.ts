@@ -437,7 +437,7 @@ export class MessageCacheClient {
           [script, list] = replies as [ReadReply, string[]];
         } catch (error) {
           if (!isOutOfMemory(error)) throw error;
-          return { ...(await this.readOnly(k, last, decode)), readOnly: true };
+          return { ...(await this.readOnly(k, last, budget, decode)), readOnly: true };
         }
         this.count(script[2], script[3], span);
         if (script[0] === 0) return { messages: null, holder: script[1] };
@@ -457,12 +457,19 @@ export class MessageCacheClient {
   /**
    * A read while Redis refuses writes (`maxmemory` reached under `noeviction`):
    * the list alone, natively, without the script's touch. No lease is taken,
-   * so a load after this miss does not fill.
+   * so a load after this miss does not fill. A conversation over the budget
+   * (cached under a larger one) is a miss, as the script would make it.
    */
-  private async readOnly<T>(k: ConversationKeys, last: number, decode: ReadDecoder<T>): Promise<ReadResult<T>> {
+  private async readOnly<T>(
+    k: ConversationKeys,
+    last: number,
+    budget: number,
+    decode: ReadDecoder<T>,
+  ): Promise<ReadResult<T>> {
     // the whole list, since without the script nothing else checked its header
     const all = messagesOf(await this.redis.client.lrange(k.messages, 0, -1), 0);
-    return readResult(all && last > 0 ? all.slice(-last) : all, decode);
+    if (!all || all.length > budget) return readResult(null, decode);
+    return readResult(last > 0 ? all.slice(-last) : all, decode);
   }
 
   /**

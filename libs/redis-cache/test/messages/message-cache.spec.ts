@@ -494,6 +494,32 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
       expect(await budgetCounts()).toEqual({ listed: 10_000, total: 10_000, sizes: 10_000 });
     });
 
+    it('never serves a conversation larger than a lowered budget: a read or an append drops it', async () => {
+      const before = await newClient({ maxCachedMessages: 100 });
+      await before.cacheMessages('long', messages(40, 'l'));
+      await before.cacheMessages('short', messages(10, 's'));
+      // a smaller maxCachedMessages deployed, or a client configured with less than the backend
+      const after = await newClient({ maxCachedMessages: 30 });
+      expect(await after.getCachedMessages('long', { last: 5 })).toBeNull();
+      expect(await before.cacheMessages('long', messages(40, 'l'))).toBe(true);
+      expect(await after.appendMessages('long', messages(1, 'x'))).toBe(false);
+      expect(await after.getCachedMessages('short')).toEqual(messages(10, 's'));
+      expect(await after.getOrLoadMessages('long', async () => messages(40, 'l'))).toEqual(messages(40, 'l'));
+      expect(await cachedConversations()).toEqual(['short']);
+      expect(after.stats()).toEqual(messageStats({ hits: 1, misses: 2, dropped: 2 }));
+      expect(await budgetCounts()).toEqual({ listed: 10, total: 10, sizes: 10 });
+    });
+
+    it('holds the bucket to a lowered budget on a read: the least recently used conversations make room', async () => {
+      const before = await newClient({ maxCachedMessages: 100 });
+      for (const id of ['a', 'b', 'c']) await before.cacheMessages(id, messages(20, id));
+      const after = await newClient({ maxCachedMessages: 30 });
+      expect(await after.getCachedMessages('c', { last: 1 })).toEqual(messages(20, 'c').slice(-1));
+      expect(await lruOrder()).toEqual(['c']);
+      expect(after.stats()).toEqual(messageStats({ hits: 1, evictions: 2 }));
+      expect(await budgetCounts()).toEqual({ listed: 20, total: 20, sizes: 20 });
+    });
+
     it('rebuilds lost counts instead of overrunning the budget when the LRU record is gone', async () => {
       const cache = await newClient({ maxCachedMessages: 100 });
       await cache.cacheMessages('a', messages(40, 'a'));

@@ -180,9 +180,12 @@ local function keep_bucket(total)
   redis.call('PEXPIRE', sizes, ms)
   if total then
     set_total(total, ms)
-  else
-    redis.call('PEXPIRE', total_key, ms)
+    return
   end
+  -- the total comes back with its new TTL: a budget lowered since the last
+  -- write (a smaller maxCachedMessages) then holds after this script too
+  local counted = redis.call('GETEX', total_key, 'PX', ms)
+  if counted and tonumber(counted) > budget then make_room(0, conversation) end
 end
 
 -- The conversation's own TTL in ms: the time from its last access to its
@@ -222,10 +225,12 @@ end
 -- from the lists (reconcile), so its list needs no LLEN. Dropped instead:
 -- - a list that is not a whole conversation;
 -- - a list the bookkeeping does not count, an orphan of a loss (reconcile):
---   it may be stale, since a clear of the whole bucket could not name it.
+--   it may be stale, since a clear of the whole bucket could not name it;
+-- - a conversation larger than the budget, cached under a larger one (a
+--   lowered maxCachedMessages): it could not be cached now.
 local function cached_size()
   local counted = redis.call('HGET', sizes, conversation)
-  if not (counted and redis.call('LINDEX', messages, '0') == HEADER) then
+  if not (counted and redis.call('LINDEX', messages, '0') == HEADER and tonumber(counted) <= budget) then
     if redis.call('EXISTS', messages) == 1 then dropped = dropped + 1 end
     forget(conversation)
     return nil
