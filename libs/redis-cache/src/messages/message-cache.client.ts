@@ -447,7 +447,7 @@ export class MessageCacheClient {
           [script, list] = replies as [ReadReply, string[]];
         } catch (error) {
           if (!isOutOfMemory(error)) throw error;
-          return { items: await this.readOnly(k, last), readOnly: true };
+          return { items: await this.readOnly(k, last, budget), readOnly: true };
         }
         this.count(script[2], script[3], span);
         if (script[0] === 0) return { items: null, holder: script[1] };
@@ -482,12 +482,14 @@ export class MessageCacheClient {
   /**
    * A read while Redis refuses writes (`maxmemory` reached under `noeviction`):
    * the list alone, natively, without the script's touch. No lease is taken,
-   * so a load after this miss does not fill.
+   * so a load after this miss does not fill. A conversation over the budget
+   * (cached under a larger one) is a miss, as the script would make it.
    */
-  private async readOnly(k: ConversationKeys, last: number): Promise<string[] | null> {
+  private async readOnly(k: ConversationKeys, last: number, budget: number): Promise<string[] | null> {
     // the whole list, since without the script nothing else checked its header
     const all = messagesOf(await this.redis.client.lrange(k.messages, 0, -1), 0);
-    return all && last > 0 ? all.slice(-last) : all;
+    if (!all || all.length > budget) return null;
+    return last > 0 ? all.slice(-last) : all;
   }
 
   /**

@@ -19,10 +19,10 @@ import { until } from '../../../../test/support/until';
  * ready check. Nothing else: no other keys, no channels, no admin commands.
  */
 const SCRIPT_COMMANDS = [
-  'time', 'get', 'set', 'del', 'exists', 'pexpire', 'incrby', 'decrby',
+  'time', 'get', 'getex', 'set', 'del', 'exists', 'pexpire', 'incrby', 'decrby',
   'hget', 'hset', 'hdel', 'hmget', 'hkeys', 'hvals', 'hlen', 'hexists', 'hincrby',
   'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'zremrangebyrank', 'zscore', 'zcard',
-  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember', 'scan',
+  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember',
 ]; // prettier-ignore
 const MINIMAL_RULE = [
   'resetkeys', '~wbot:*', 'resetchannels', '-@all',

@@ -4,6 +4,7 @@ import { conversationKeys, embeddingField, embeddingKeys } from '../../src/keys'
 import { connectedCacheRedis, inspector } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
 import { embeddingStats, messageStats } from '../../../../test/support/cache-stats';
+import { until } from '../../../../test/support/until';
 
 /**
  * What Redis's own maxmemory eviction can do to the cache: remove any one key,
@@ -152,19 +153,65 @@ describe('the message budget after eviction took one bookkeeping key', () => {
     expect(await budgetCounts()).toEqual({ listed: 40, total: 40, sizes: 40 });
   });
 
-  it('lost the LRU and the sizes together: the bucket’s lists are found again, and the budget counts them all', async () => {
+  it('lost the LRU and the sizes together: their lists are orphans, never served, and the budget counts what it names', async () => {
     const cache = await filled();
     await inspect.del(bucket.lru, bucket.sizes);
-    expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
-    expect(await inspect.hgetall(bucket.sizes)).toEqual({ a: '40', b: '40' });
-    // both are found again as older than anything used since; the read then makes a the most recent
-    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['b', 'a']);
-    expect(await inspect.get(bucket.total)).toBe('80');
-    expect(await cache.appendMessages('a', messages(30, 'x'))).toBe(true);
-    expect(await cached()).toEqual(['a']);
+    expect(await cache.getCachedMessages('a', { last: 1 })).toBeNull();
+    expect(await cached()).toEqual(['b']);
+    // no script can name b any more: its 40 messages are outside the budget until it is touched or expires
+    expect(await cache.cacheMessages('c', messages(70, 'c'))).toBe(true);
+    expect(await budgetCounts()).toEqual({ listed: 110, total: 70, sizes: 70 });
+    expect(await cache.appendMessages('b', messages(1, 'x'))).toBe(false);
+    expect(await cached()).toEqual(['c']);
     expect(await budgetCounts()).toEqual({ listed: 70, total: 70, sizes: 70 });
-    expect(cache.stats()).toEqual(messageStats({ hits: 1, fills: 2, appends: 1, evictions: 1 }));
+    expect(cache.stats()).toEqual(messageStats({ misses: 1, fills: 3, dropped: 2 }));
     for (const key of [bucket.lru, bucket.sizes, bucket.total]) expect(await inspect.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('lost the LRU, the sizes and the total together: the same, from a budget of 0', async () => {
+    const cache = await filled();
+    await inspect.del(bucket.lru, bucket.sizes, bucket.total);
+    expect(await cache.getCachedMessages('b')).toBeNull();
+    expect(await cache.cacheMessages('c', messages(70, 'c'))).toBe(true);
+    expect(await budgetCounts()).toEqual({ listed: 110, total: 70, sizes: 70 });
+    expect(await cache.getCachedMessages('a')).toBeNull();
+    expect(await budgetCounts()).toEqual({ listed: 70, total: 70, sizes: 70 });
+    expect(cache.stats()).toEqual(messageStats({ misses: 2, fills: 3, dropped: 2 }));
+  });
+
+  it('lost the LRU and the sizes of a bucket that keeps deadlines: both are rebuilt from the deadlines', async () => {
+    const cache = await filled();
+    expect(await cache.cacheMessages('own', messages(10, 'o'), { ttlSeconds: 7200 })).toBe(true);
+    await inspect.del(bucket.lru, bucket.sizes);
+    expect(await cache.getCachedMessages('a', { last: 1 })).toEqual([{ id: 'a39' }]);
+    expect(await inspect.hgetall(bucket.sizes)).toEqual({ a: '40', b: '40', own: '10' });
+    // found in the order of their deadlines, as older than anything used after; the read then makes a the most recent
+    expect(await inspect.zrange(bucket.lru, 0, '-1')).toEqual(['own', 'b', 'a']);
+    expect(await budgetCounts()).toEqual({ listed: 90, total: 90, sizes: 90 });
+    expect(cache.stats()).toEqual(messageStats({ hits: 1, fills: 3 }));
+  });
+
+  it('an orphan never touched expires within the TTL it had at the loss: no script extends it', async () => {
+    const cache = new MessageCacheClient(client, { maxCachedMessages: 100, ttlSeconds: 1 });
+    await cache.cacheMessages('a', messages(40, 'a'));
+    await cache.cacheMessages('b', messages(40, 'b'));
+    await inspect.del(bucket.lru, bucket.sizes, bucket.total);
+    const orphans = [keysOf('a').messages, keysOf('a').ids, keysOf('b').messages, keysOf('b').ids];
+    const expiring = await Promise.all(orphans.map((key) => inspect.call('PEXPIRETIME', key)));
+    // the bucket stays in use, each script refreshing its own TTLs, until the orphans are gone
+    let filled = 0;
+    await until(
+      async () => {
+        expect(await cache.cacheMessages(`c${filled++ % 2}`, messages(30, 'c'))).toBe(true);
+        const now = await Promise.all(orphans.map((key) => inspect.call('PEXPIRETIME', key)));
+        expect(now.map((at, i) => (at === -2 ? expiring[i] : at))).toEqual(expiring);
+        return now.every((at) => at === -2);
+      },
+      3000,
+      50,
+    );
+    expect(await cached()).toEqual(['c0', 'c1']);
+    expect(await budgetCounts()).toEqual({ listed: 60, total: 60, sizes: 60 });
   });
 
   it('lost the LRU, then a write first: the append keeps the whole history and evicts the other conversation', async () => {

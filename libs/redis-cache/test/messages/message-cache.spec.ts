@@ -87,11 +87,9 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
     return (await conversationListKeys()).map((key) => key.slice(BUCKET.messagesPrefix.length)).sort();
   }
 
-  /** An empty bucket holds one key: its total, at 0, with a TTL, which says it lists no conversation. */
+  /** An empty bucket holds no key: a script that finds neither its LRU nor its sizes knows of no list. */
   async function expectEmptyBucket(): Promise<void> {
-    expect(await topology.keys('*')).toEqual([BUCKET.total]);
-    expect(await redis.get(BUCKET.total)).toBe('0');
-    expect(await redis.pttl(BUCKET.total)).toBeGreaterThan(0);
+    expect(await topology.keys('*')).toEqual([]);
   }
 
   async function lruOrder(): Promise<string[]> {
@@ -117,7 +115,7 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
   });
 
   describe('reads and writes', () => {
-    it('appendMessages on a conversation that is not cached returns false and creates no key but the bucket total', async () => {
+    it('appendMessages on a conversation that is not cached returns false and creates no key', async () => {
       const cache = await newClient();
       expect(await cache.appendMessages('c1', messages(3))).toBe(false);
       await expectEmptyBucket();
@@ -494,6 +492,32 @@ describe.each(TOPOLOGIES)('MessageCacheClient on %s', (name) => {
       expect(await cache.getCachedMessages('long')).toEqual(all);
       expect(await redis.scard(keysOf('long').ids)).toBe(10_001); // 10,000 ids and the marker
       expect(await budgetCounts()).toEqual({ listed: 10_000, total: 10_000, sizes: 10_000 });
+    });
+
+    it('never serves a conversation larger than a lowered budget: a read or an append drops it', async () => {
+      const before = await newClient({ maxCachedMessages: 100 });
+      await before.cacheMessages('long', messages(40, 'l'));
+      await before.cacheMessages('short', messages(10, 's'));
+      // a smaller maxCachedMessages deployed, or a client configured with less than the backend
+      const after = await newClient({ maxCachedMessages: 30 });
+      expect(await after.getCachedMessages('long', { last: 5 })).toBeNull();
+      expect(await before.cacheMessages('long', messages(40, 'l'))).toBe(true);
+      expect(await after.appendMessages('long', messages(1, 'x'))).toBe(false);
+      expect(await after.getCachedMessages('short')).toEqual(messages(10, 's'));
+      expect(await after.getOrLoadMessages('long', async () => messages(40, 'l'))).toEqual(messages(40, 'l'));
+      expect(await cachedConversations()).toEqual(['short']);
+      expect(after.stats()).toEqual(messageStats({ hits: 1, misses: 2, dropped: 2 }));
+      expect(await budgetCounts()).toEqual({ listed: 10, total: 10, sizes: 10 });
+    });
+
+    it('holds the bucket to a lowered budget on a read: the least recently used conversations make room', async () => {
+      const before = await newClient({ maxCachedMessages: 100 });
+      for (const id of ['a', 'b', 'c']) await before.cacheMessages(id, messages(20, id));
+      const after = await newClient({ maxCachedMessages: 30 });
+      expect(await after.getCachedMessages('c', { last: 1 })).toEqual(messages(20, 'c').slice(-1));
+      expect(await lruOrder()).toEqual(['c']);
+      expect(after.stats()).toEqual(messageStats({ hits: 1, evictions: 2 }));
+      expect(await budgetCounts()).toEqual({ listed: 20, total: 20, sizes: 20 });
     });
 
     it('rebuilds lost counts instead of overrunning the budget when the LRU record is gone', async () => {

@@ -31,7 +31,14 @@ import { RedisServer } from '../../../../test/support/redis-server';
  * caches' reads, which would repair what they read):
  * - every cached conversation list is the header and then exactly the model's
  *   conversation, and its id set (when there) holds exactly its messages' ids;
- * - each bucket's lists hold at most the bucket's share of the budget;
+ * - each bucket's bookkeeping is exact: its LRU and sizes name the same
+ *   conversations, each named list's length is its size, the total is the sum
+ *   of the sizes, and the lists it names hold at most the bucket's share of
+ *   the budget; its keys expire no sooner than any list they name;
+ * - a list the bookkeeping does not name is an orphan: it existed when a loss
+ *   left its bucket with neither LRU nor sizes, no call on its conversation
+ *   ran since (that would have dropped it), and its expiry is the one it had
+ *   then (so it is gone within that TTL: maxmemory-repair.spec.ts waits for it);
  * - every cached vector is the one the model last stored for its user and text,
  *   and no user has more than maxEntriesPerUser of them;
  * - every key has a TTL.
@@ -170,6 +177,8 @@ interface Coverage {
   embeddingHits: number;
   embeddingMisses: number;
   keysLost: number;
+  /** Lists a loss left outside their bucket's bookkeeping. */
+  orphaned: number;
   messages: MessageCacheStats;
   embeddings: EmbeddingCacheStats;
 }
@@ -207,6 +216,47 @@ const TEXT_BY_FIELD = new Map(TEXTS.map((t) => [embeddingField('default', 'float
 const MESSAGE_KEY = /^wbot:msg:\{b(\d+)\}:(?:(c|ids|lease):(.+)|(lru|sizes|total))$/s;
 const EMBEDDING_KEY = /^wbot:emb:\{([A-Za-z0-9_-]+)\}:(vec|lru|clr)$/;
 
+/** One message bucket's raw keys, as check() read them, and what they must satisfy. */
+class BucketKeys {
+  /** Each list by conversation id: its number of messages, its PEXPIRETIME and its key. */
+  readonly lists = new Map<string, { length: number; expiry: number; key: string }>();
+  /** `lru`, `sizes` and `total` when they exist: their value and PEXPIRETIME. */
+  readonly bookkeeping = new Map<string, { value: unknown; expiry: number }>();
+
+  problems(b: number, budget: number, orphans: ReadonlyMap<string, number>): string[] {
+    const problems: string[] = [];
+    const lru = this.bookkeeping.get('lru')?.value as string[] | undefined;
+    const sizes = this.bookkeeping.get('sizes')?.value as Record<string, string> | undefined;
+    const total = this.bookkeeping.get('total')?.value as string | undefined;
+    const named = new Set([...(lru ?? []), ...Object.keys(sizes ?? {})]);
+    if (lru && sizes && !isDeepStrictEqual([...lru].sort(), Object.keys(sizes).sort())) {
+      problems.push(`bucket ${b}: the LRU names ${JSON.stringify(lru)}, the sizes ${JSON.stringify(sizes)}`);
+    }
+    const sum = Object.values(sizes ?? {}).reduce((all, size) => all + Number(size), 0);
+    if (sizes && total !== undefined && Number(total) !== sum) {
+      problems.push(`bucket ${b}: total ${total}, sizes ${JSON.stringify(sizes)}`);
+    }
+    let listed = 0;
+    for (const [id, list] of this.lists) {
+      if (named.has(id)) {
+        listed += list.length;
+        if (sizes && Number(sizes[id]) !== list.length) {
+          problems.push(`bucket ${b}: ${id} lists ${list.length} messages, its size is ${sizes[id]}`);
+        }
+        for (const [name, { expiry }] of this.bookkeeping) {
+          if (expiry < list.expiry) problems.push(`bucket ${b}: its ${name} expires before ${list.key}`);
+        }
+      } else if (!orphans.has(list.key)) {
+        problems.push(`bucket ${b}: ${list.key} is named by neither its LRU nor its sizes, and no loss orphaned it`);
+      } else if (orphans.get(list.key) !== list.expiry) {
+        problems.push(`bucket ${b}: the orphan ${list.key} expires at ${list.expiry}, not ${orphans.get(list.key)}`);
+      }
+    }
+    if (listed > budget) problems.push(`bucket ${b} names lists of ${listed} messages, over its budget of ${budget}`);
+    return problems;
+  }
+}
+
 /** One walk's world: the model (the system of record), the caches under test, and what they reached. */
 class World {
   /** The system of record: each conversation's messages, and each user's latest vector per text. */
@@ -214,6 +264,8 @@ class World {
   private readonly vectors = new Map<string, Map<string, number[]>>();
   private messageCount = 0;
   private vectorVersion = 0;
+  /** Each orphan's list key, with its PEXPIRETIME when a loss made it one. */
+  private readonly orphans = new Map<string, number>();
   private readonly warnings: string[] = [];
   private readonly messages: MessageCacheClient;
   private readonly embeddings: EmbeddingCacheService;
@@ -224,6 +276,7 @@ class World {
     embeddingHits: 0,
     embeddingMisses: 0,
     keysLost: 0,
+    orphaned: 0,
   };
 
   constructor(readonly buckets: number) {
@@ -238,6 +291,13 @@ class World {
 
   /** Runs one step and checks what it returned; returns the step with the keys it deleted, if any. */
   async run(step: Step): Promise<Step> {
+    const ran = await this.runStep(step);
+    // a call on a conversation drops its orphan list, or replaces it with one the bookkeeping names
+    if ('c' in step) this.orphans.delete(this.keysOf(CONVERSATIONS[step.c]).messages);
+    return ran;
+  }
+
+  private async runStep(step: Step): Promise<Step> {
     switch (step.op) {
       case 'read':
         await this.read(step.c, step.last);
@@ -484,7 +544,21 @@ class World {
       chosen = existing.length === 0 ? [] : [...new Set(picks.map((pick) => existing[pick % existing.length]))];
     }
     if (chosen.length > 0) this.hits.keysLost += await inspect.del(...chosen);
+    await this.recordOrphans();
     return chosen;
+  }
+
+  /** The lists of each bucket left with neither LRU nor sizes are orphans from now on, until a call on them. */
+  private async recordOrphans(): Promise<void> {
+    for (let bucket = 0; bucket < this.buckets; bucket++) {
+      const k = conversationKeys('', bucket);
+      if ((await inspect.exists(k.lru, k.sizes)) > 0) continue;
+      for (const key of await inspect.keys(`${k.messagesPrefix}*`)) {
+        if (this.orphans.has(key)) continue;
+        this.orphans.set(key, (await inspect.call('PEXPIRETIME', key)) as number);
+        this.hits.orphaned++;
+      }
+    }
   }
 
   /** The checks after every step, on the raw keys. */
@@ -493,34 +567,41 @@ class World {
     const pipeline = inspect.pipeline();
     for (const key of keys) {
       pipeline.pttl(key);
+      pipeline.call('PEXPIRETIME', key);
       const message = MESSAGE_KEY.exec(key);
       if (message?.[2] === 'c') pipeline.lrange(key, 0, -1);
       else if (message?.[2] === 'ids') pipeline.smembers(key);
+      else if (message?.[4] === 'lru') pipeline.zrange(key, 0, '-1');
+      else if (message?.[4] === 'sizes') pipeline.hgetall(key);
+      else if (message?.[4] === 'total') pipeline.get(key);
       else if (EMBEDDING_KEY.exec(key)?.[2] === 'vec') pipeline.hgetallBuffer(key);
       else pipeline.echo('');
     }
     const replies = (await pipeline.exec()) ?? [];
     const problems: string[] = [];
-    const listed = new Map<number, number>();
     const lists = new Map<string, string[]>();
     const idSets = new Map<string, string[]>();
+    const buckets = Array.from({ length: this.buckets }, () => new BucketKeys());
     keys.forEach((key, i) => {
-      const [[ttlError, ttl], [error, value]] = [replies[2 * i], replies[2 * i + 1]];
-      if (ttlError || error) return problems.push(`${key}: ${String(ttlError ?? error)}`);
+      const [[ttlError, ttl], [expiryError, expiry], [error, value]] = replies.slice(3 * i, 3 * i + 3);
+      if (ttlError || expiryError || error) return problems.push(`${key}: ${String(ttlError ?? expiryError ?? error)}`);
       if (!((ttl as number) > 0)) problems.push(`${key} has PTTL ${String(ttl)}`);
       const message = MESSAGE_KEY.exec(key);
       const embedding = EMBEDDING_KEY.exec(key);
       if (message) {
-        const bucket = Number(message[1]);
+        const bucket = buckets[Number(message[1])];
         const id = message[3];
-        if (bucket >= this.buckets) problems.push(`${key}: no such bucket`);
+        if (!bucket) problems.push(`${key}: no such bucket`);
         if (id !== undefined && !CONVERSATIONS.includes(id)) problems.push(`${key}: no such conversation`);
-        if (id !== undefined && conversationBucket(id, this.buckets) !== bucket) problems.push(`${key}: wrong bucket`);
+        if (id !== undefined && conversationBucket(id, this.buckets) !== Number(message[1])) {
+          problems.push(`${key}: wrong bucket`);
+        }
         if (message[2] === 'c') {
           lists.set(id, value as string[]);
-          listed.set(bucket, (listed.get(bucket) ?? 0) + (value as string[]).length - 1);
+          bucket?.lists.set(id, { length: (value as string[]).length - 1, expiry: expiry as number, key });
         }
         if (message[2] === 'ids') idSets.set(id, value as string[]);
+        if (message[4] && bucket) bucket.bookkeeping.set(message[4], { value, expiry: expiry as number });
       } else if (embedding) {
         const userId = USER_BY_TAG.get(embedding[1]);
         if (userId === undefined) problems.push(`${key}: no such user`);
@@ -545,10 +626,10 @@ class World {
         );
       }
     }
-    for (const [bucket, count] of listed) {
-      const budget = bucketBudget(MAX_CACHED_MESSAGES, this.buckets, bucket);
-      if (count > budget) problems.push(`bucket ${bucket} lists ${count} messages, over its budget of ${budget}`);
-    }
+    buckets.forEach((bucket, b) => {
+      const budget = bucketBudget(MAX_CACHED_MESSAGES, this.buckets, b);
+      problems.push(...bucket.problems(b, budget, this.orphans));
+    });
     expect(problems).toStrictEqual([]);
     expect(this.warnings).toStrictEqual([]);
     expect([this.messages.stats().fallbacks, this.embeddings.stats().fallbacks]).toStrictEqual([0, 0]);
@@ -658,12 +739,13 @@ if (REPLAY) {
       const coverage = await runAndReport(generate(seed, STEPS), `seed ${seed}`);
       if (process.env.MODEL_VERBOSE) console.log(`seed ${seed}`, JSON.stringify(coverage));
       if (STEPS >= 500) {
-        // the walk reached what it is for: hits to check, evictions, refused fills, lost keys
+        // the walk reached what it is for: hits to check, evictions, refused fills, lost keys, orphans
         const reached = {
           messageHits: coverage.messageHits > 0,
           lastHits: coverage.lastHits > 0,
           embeddingHits: coverage.embeddingHits > 0,
           keysLost: coverage.keysLost > 0,
+          orphaned: coverage.orphaned > 0,
           messageEvictions: coverage.messages.evictions > 0,
           fillsRefused: coverage.messages.fillsRefused > 0,
           embeddingEvictions: coverage.embeddings.evictions > 0,
@@ -673,6 +755,7 @@ if (REPLAY) {
           lastHits: true,
           embeddingHits: true,
           keysLost: true,
+          orphaned: true,
           messageEvictions: true,
           fillsRefused: true,
           embeddingEvictions: true,

@@ -10,6 +10,7 @@ import { conversationKeys } from '../../src/keys';
 import { MAX_TTL_SECONDS } from '../../src/options/defaults';
 import { connectedCacheRedis, inspector } from '../../../../test/support/redis-client';
 import { RedisServer } from '../../../../test/support/redis-server';
+import { messageStats } from '../../../../test/support/cache-stats';
 import { expectInputError } from '../support/input-error';
 
 /**
@@ -208,6 +209,20 @@ describe('after Redis lost one of the bucket keys', () => {
     expect(await conversations.appendMessages('own', messages(1, 'p'))).toBe(true);
     expect(await inspect.exists(BUCKET.deadlines)).toBe(0);
     await expectToExpire(ownKeys('own'), await lastAccess('own'), HOUR * 1000);
+  });
+
+  it('lets a conversation with a longer TTL outlive the bucket’s keys once the deadlines are lost: an orphan, never served', async () => {
+    const conversations = cache({ ttlSeconds: 1 });
+    await conversations.cacheMessages('long', messages(2, 'l'), { ttlSeconds: 60 });
+    await inspect.del(BUCKET.deadlines);
+    expect(await conversations.cacheMessages('other', messages(1, 'o'))).toBe(true);
+    await sleep(1100);
+    expect(await inspect.exists(BUCKET.lru, BUCKET.sizes, BUCKET.total, ...ownKeys('other'))).toBe(0);
+    // the list keeps the TTL it had at the loss: the bound on how long an orphan stays
+    expect(await inspect.pttl(conversationKeys('long', 0).messages)).toBeGreaterThan(55_000);
+    expect(await conversations.getCachedMessages('long')).toBeNull();
+    expect(await inspect.exists(...ownKeys('long'))).toBe(0);
+    expect(conversations.stats()).toEqual(messageStats({ fills: 2, misses: 1, dropped: 1 }));
   });
 });
 

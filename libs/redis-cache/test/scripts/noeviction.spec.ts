@@ -138,6 +138,14 @@ it('serves the cached conversations read-only: exact hits, counted, the LRU unto
   expect(await inspect.zrange(BUCKET.lru, 0, '-1', 'WITHSCORES')).toEqual(lruBefore);
 });
 
+it('serves read-only no conversation over a lowered budget, as the read script would not', async () => {
+  const lowered = new MessageCacheClient(client, { maxCachedMessages: 4 }, runtime);
+  expect(await lowered.getCachedMessages('long', { last: 2 })).toBeNull();
+  expect(await lowered.getCachedMessages('short')).toEqual(CONVERSATIONS.short);
+  expect(lowered.stats()).toEqual(messageStats({ hits: 1, readOnlyHits: 1, misses: 1 }));
+  expect(await inspect.llen(conversationKeys('long', 0).messages)).toBe(6);
+});
+
 it('gives false for every embedding write, and changes nothing', async () => {
   const embeddings = new EmbeddingCacheService(client, {}, runtime);
   const before = await cacheKeys();

@@ -36,8 +36,6 @@ local HEADER = 'wbot:conversation:v1'
 -- that the SET exists even when no message has an id, and its loss shows.
 local IDS_MARKER = ''
 
--- The total is kept even at 0: with the sizes and the LRU gone, a total of 0
--- says the bucket was empty, and any other (or none) that it may hold lists.
 -- Written with its TTL, `ms` as digits (the TTL unless given).
 local function set_total(sum, ms)
   redis.call('SET', total_key, int(sum), 'PX', ms or ttl_arg)
@@ -99,11 +97,18 @@ end
 
 -- Redis may lose any key at any moment (maxmemory allkeys-* eviction, a stray
 -- DEL). Each script first makes the bucket's bookkeeping whole again from what
--- is left, so that the budget counts every list of the bucket:
+-- is left, so that the budget counts every list it still names:
 -- - the sizes lost: rebuilt from the lists the LRU names;
 -- - the LRU lost: rebuilt from the sizes, as older than anything used after;
--- - both lost: the bucket's lists are found with SCAN, unless a total of 0 says
---   the bucket was empty (the total is kept at 0, so this runs once per loss).
+-- - both lost: rebuilt from the deadlines where the bucket keeps them. Without
+--   them nothing names the bucket's lists any more, and no script looks for
+--   them: a SCAN would walk every key of the node, the shared Redis's foreign
+--   keys included. The budget starts again from 0, and the lists it lost count
+--   of (orphans) are dropped when touched (cached_size) or expire.
+-- Both missing is also the state of a new bucket and of one that idled out,
+-- and then there is nothing to find: every script that gives a list a TTL
+-- gives the bucket's bookkeeping one at least as long (keep_bucket), in the
+-- same script, so no list outlives the bookkeeping that counts it.
 -- A list that is not a whole conversation is dropped, and the total recounted.
 -- Costs nothing while nothing is lost: the first EXISTS above told.
 local function reconcile()
@@ -114,15 +119,12 @@ local function reconcile()
     found = redis.call('ZRANGE', lru, '0', '-1')
   elseif has_sizes then
     found = redis.call('HKEYS', sizes)
+  elseif has_deadlines then
+    found = redis.call('ZRANGE', deadlines, '0', '-1')
   else
-    if redis.call('GET', total_key) == '0' then return end
-    found = {}
-    local cursor = '0'
-    repeat
-      local reply = redis.call('SCAN', cursor, 'MATCH', messages_prefix .. '*', 'COUNT', '1000')
-      cursor = reply[1]
-      for _, key in ipairs(reply[2]) do found[#found + 1] = string.sub(key, #messages_prefix + 1) end
-    until cursor == '0'
+    -- a total left from before the loss counts the orphans, which no script will count again
+    redis.call('DEL', total_key)
+    return
   end
   redis.call('DEL', sizes)
   local sum, score = 0, now - #found
@@ -161,7 +163,8 @@ local function purge_expired()
 end
 
 -- Every bucket key a script may have created or changed keeps a TTL: the TTL,
--- or longer while a conversation's deadline is further away. A script that
+-- or longer while a conversation's deadline is further away, so that no list
+-- outlives the bookkeeping that counts it (reconcile relies on it). A script that
 -- knows the bucket's new total passes it: it is then written with its TTL in
 -- one SET, instead of an INCRBY and a PEXPIRE.
 local function keep_bucket(total)
@@ -177,9 +180,12 @@ local function keep_bucket(total)
   redis.call('PEXPIRE', sizes, ms)
   if total then
     set_total(total, ms)
-  else
-    redis.call('PEXPIRE', total_key, ms)
+    return
   end
+  -- the total comes back with its new TTL: a budget lowered since the last
+  -- write (a smaller maxCachedMessages) then holds after this script too
+  local counted = redis.call('GETEX', total_key, 'PX', ms)
+  if counted and tonumber(counted) > budget then make_room(0, conversation) end
 end
 
 -- The conversation's own TTL in ms: the time from its last access to its
@@ -214,30 +220,22 @@ local function touch(own_ms, total)
 end
 
 -- The number of messages of the conversation if it is cached whole, else nil.
--- A list that is not a whole conversation is dropped; one outside the
--- bookkeeping (an empty conversation whose bookkeeping was lost with the total
--- at 0) is counted again, and room is made for it, before anything counts on
--- its size. A counted conversation's size is its `sizes` field: every script
--- that changes a list changes that field with it, and a lost `sizes` is
--- rebuilt from the lists (reconcile), so an LLEN is needed only for one that
--- is not counted.
+-- A counted conversation's size is its `sizes` field: every script that
+-- changes a list changes that field with it, and a lost `sizes` is rebuilt
+-- from the lists (reconcile), so its list needs no LLEN. Dropped instead:
+-- - a list that is not a whole conversation;
+-- - a list the bookkeeping does not count, an orphan of a loss (reconcile):
+--   it may be stale, since a clear of the whole bucket could not name it;
+-- - a conversation larger than the budget, cached under a larger one (a
+--   lowered maxCachedMessages): it could not be cached now.
 local function cached_size()
   local counted = redis.call('HGET', sizes, conversation)
-  if redis.call('LINDEX', messages, '0') ~= HEADER then
+  if not (counted and redis.call('LINDEX', messages, '0') == HEADER and tonumber(counted) <= budget) then
     if redis.call('EXISTS', messages) == 1 then dropped = dropped + 1 end
     forget(conversation)
     return nil
   end
-  if counted then return tonumber(counted) end
-  local size = redis.call('LLEN', messages) - 1
-  local total = get_total()
-  redis.call('HSET', sizes, conversation, int(size))
-  set_total(total + size)
-  local score = next_score(lru, now)
-  redis.call('ZADD', lru, int(score), conversation)
-  if has_deadlines then redis.call('ZADD', deadlines, int(score + ttl_ms * 1000), conversation) end
-  make_room(0, conversation)
-  return size
+  return tonumber(counted)
 end
 
 -- Which of `items` are members of `set` (true or false, in order), asked in
