@@ -18,8 +18,9 @@ const logger = new Logger('RedisCache');
  * as options, and uses as it is each one given as a `client`. At start
  * (`onModuleInit`) it connects them and waits, at most `readyTimeoutMs`, until
  * both are ready, so the first call after `app.init()` is served; past that it
- * logs once and goes on without Redis. At shutdown it closes the clients it
- * created, never the app's own.
+ * logs once and goes on without Redis. With `readyTimeoutMs` 0 it connects them
+ * and goes on at once, without a line: it was told not to wait. At shutdown it
+ * closes the clients it created, never the app's own.
  */
 export class ModuleConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly clients: Readonly<Record<RedisCacheConnection, Redis | Cluster>>;
@@ -39,7 +40,7 @@ export class ModuleConnections implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       REDIS_CACHE_CONNECTIONS.map(async (connection) => {
         const client = this.clients[connection];
-        if (await waitForReady(client, readyTimeoutMs)) return;
+        if ((await waitForReady(client, readyTimeoutMs)) || readyTimeoutMs === 0) return;
         logger.warn(
           `Redis connection "${this.name(connection)}" is not ready after ${readyTimeoutMs} ms ` +
             `(${client.status}): starting without it; its calls give their fallbacks until it is back`,
