@@ -35,6 +35,7 @@ import type {
 } from '../options/redis-cache-options';
 import { resolveDeadline, resolveMessageOptions } from '../options/resolve-options';
 import { SafeRedis } from '../resilience/safe-redis';
+import { ThrottledWarning } from '../resilience/throttled-warning';
 import type { CacheSpan } from '../tracing/cache-span';
 import { CacheTracing } from '../tracing/cache-tracing';
 import { defineScripts, runScript, runScriptThen, type ScriptArgument } from '../scripts/lua-scripts';
@@ -162,6 +163,8 @@ export class MessageCacheClient {
     this.options = resolveMessageOptions(options);
     defineScripts(client, MESSAGE_SCRIPTS);
     const logger = runtime.logger ?? console;
+    // a kind of its own: a clear retried every SETTLE_RETRY_MS must neither flood the log nor hide the calls' fallbacks
+    const settling = new ThrottledWarning(logger);
     this.redis = new SafeRedis(client, {
       connection: 'shared',
       deadlineMs: resolveDeadline(runtime.deadlineMs),
@@ -178,7 +181,7 @@ export class MessageCacheClient {
       isReady: () => client.status === 'ready',
       onReady: (listener) => ConnectionReadiness.of(client).onReady(listener),
       onCleared: (count) => (this.counters.clears += count),
-      warn: (message) => logger.warn(`Redis connection "shared": ${message}`),
+      warn: (message) => settling.warn(`Redis connection "shared": ${message}`),
     });
   }
 

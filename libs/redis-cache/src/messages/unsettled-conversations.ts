@@ -20,6 +20,7 @@ export interface UnsettledOptions {
   onReady(listener: () => void): () => void;
   /** Called with how many cached conversations a clear removed. */
   onCleared(count: number): void;
+  /** Called on every clear that failed, up to 4 times a second while they fail: it must throttle. */
   warn(message: string): void;
 }
 
