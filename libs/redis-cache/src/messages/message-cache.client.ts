@@ -509,13 +509,18 @@ export class MessageCacheClient {
     );
   }
 
-  /** The settling's clear of a batch of one bucket's conversations (or all of them); rejects on a failure. */
+  /**
+   * The settling's clear of a batch of one bucket's conversations (or all of
+   * them), within the deadline and through the breaker like any call; rejects on
+   * a failure.
+   */
   private async clearBatch(bucket: number, conversationIds: readonly string[] | 'all'): Promise<number> {
     const [first = '', ...others] = conversationIds === 'all' ? [] : conversationIds;
     const located = this.locate(first, bucket);
     const scope = conversationIds === 'all' ? 'all' : 'listed';
     const extra = [located.k.leasePrefix, scope, ...others];
-    const [cleared] = await this.runWriteScript(MESSAGE_SCRIPTS.clear, first, located, extra);
+    const clear = () => this.runWriteScript(MESSAGE_SCRIPTS.clear, first, located, extra);
+    const [cleared] = await this.redis.attempt(clear, located.k.messages);
     return cleared;
   }
 
