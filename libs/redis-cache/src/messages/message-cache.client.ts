@@ -329,6 +329,17 @@ export class MessageCacheClient {
     });
   }
 
+  /**
+   * Stops the background clearing of conversations whose writes failed, and
+   * takes off what it watches on the ioredis client: for a cache dropped while
+   * its client lives on. The client itself is not closed, as it is yours. Calls
+   * made after it still run, but a conversation whose write fails stays a miss
+   * here. `MessageCacheService` is closed with the module.
+   */
+  close(): void {
+    this.unsettled.close();
+  }
+
   /** The cache's counters since it was created, as a copy. */
   stats(): MessageCacheStats {
     return { ...this.counters };

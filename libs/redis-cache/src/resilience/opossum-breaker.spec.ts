@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { Cluster } from 'ioredis';
 import { OpossumConnectionBreaker } from './opossum-breaker';
 
 const OPTIONS = {
@@ -68,6 +70,22 @@ describe('OpossumConnectionBreaker', () => {
     const reply = Object.assign(new Error('WRONGTYPE'), { name: 'ReplyError' });
     for (let i = 0; i < 10; i++) await breaker.run(() => Promise.reject(reply)).catch(() => undefined);
     expect(breaker.state).toBe('closed');
+  });
+
+  it('takes off at shutdown every listener follow added, on a cluster and on the nodes it added since', () => {
+    const node = () => Object.assign(new EventEmitter(), { options: { host: '10.0.0.1', port: 6379 } });
+    const first = node();
+    const cluster = Object.assign(new EventEmitter(), { isCluster: true, nodes: () => [first] });
+    const before = cluster.eventNames();
+    breaker.follow(cluster as unknown as Cluster);
+    const later = node();
+    cluster.emit('+node', later);
+    expect([cluster.listenerCount('ready'), first.listenerCount('ready'), later.listenerCount('ready')]).toEqual([
+      1, 1, 1,
+    ]);
+    breaker.shutdown();
+    expect(cluster.eventNames()).toEqual(before);
+    expect([first.eventNames(), later.eventNames()]).toEqual([[], []]);
   });
 
   it('after shutdown rejects every call', async () => {
