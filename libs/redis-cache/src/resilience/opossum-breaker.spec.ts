@@ -72,6 +72,15 @@ describe('OpossumConnectionBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
+  it('a cluster redirection does not count as a failure, not even ioredis’s error after too many of them', async () => {
+    const redirections = [
+      Object.assign(new Error('TRYAGAIN Multiple keys request during rehashing of slot'), { name: 'ReplyError' }),
+      new Error('Too many Cluster redirections. Last error: ReplyError: ASK 6939 127.0.0.1:7001'),
+    ];
+    for (let i = 0; i < 10; i++) await breaker.run(() => Promise.reject(redirections[i % 2])).catch(() => undefined);
+    expect(breaker.state).toBe('closed');
+  });
+
   it('takes off at shutdown every listener follow added, on a cluster and on the nodes it added since', () => {
     const node = () => Object.assign(new EventEmitter(), { options: { host: '10.0.0.1', port: 6379 } });
     const first = node();

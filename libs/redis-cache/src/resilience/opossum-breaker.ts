@@ -4,13 +4,19 @@ import type { BreakerState, ConnectionBreaker } from './breaker';
 import { ClientListeners } from '../connections/client-listeners';
 import { addressOf } from '../connections/cluster-nodes';
 import { isCluster } from '../connections/is-cluster';
+import { isRedirection } from './cluster-redirections';
 import type { ResolvedCircuitBreakerOptions } from '../options/redis-cache-options';
 
 type Call = () => Promise<unknown>;
 
-/** A reply from the server, even an error reply, proves the connection answers fast. */
+/**
+ * A reply from the server, even an error reply, proves the connection answers
+ * fast; and a redirection of a cluster (`MOVED`, `ASK`, `TRYAGAIN`, and the
+ * error that follows too many of them) says the slot is moving, not that its
+ * master fails: counted, it would open the master's breaker for all its slots.
+ */
 function isServerReply(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError';
+  return (error instanceof Error && error.name === 'ReplyError') || isRedirection(error);
 }
 
 /**

@@ -6,7 +6,8 @@ import { ClusterNodes } from '../connections/cluster-nodes';
 import { ConnectionReadiness, waitForReady } from '../connections/connection-readiness';
 import { isCluster } from '../connections/is-cluster';
 import { coalesceWrites } from '../connections/write-coalescing';
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError } from './deadline';
+import { withRedirections } from './cluster-redirections';
 import { clientSecrets, maskSecrets } from '../connections/mask-secrets';
 import type { CacheSpan } from '../tracing/cache-span';
 import { FALLBACK_TYPES } from '../tracing/span-attributes';
@@ -162,12 +163,14 @@ export class SafeRedis {
 
   /**
    * Runs `call` on a ready connection, within `ms`, through the breaker; rejects
-   * on a failure. The commands it sends in this tick leave in one socket write
-   * to the route's connection: on a cluster, the node of the call's slot.
+   * on a failure. On a cluster, a call whose slot is moving follows its
+   * redirections and tries again within `ms`. The commands it sends in this tick
+   * leave in one socket write to the route's connection: on a cluster, the node
+   * of the call's slot.
    */
   private bounded<T>(call: () => Promise<T>, ms: number, { connection, scope }: Route): Promise<T> {
     coalesceWrites(connection);
-    const bounded = () => withDeadline(call(), ms);
+    const bounded = () => withRedirections(call, ms);
     return this.options.breaker ? this.options.breaker.run(bounded, scope) : bounded();
   }
 
