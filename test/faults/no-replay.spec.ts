@@ -136,7 +136,9 @@ it('a write on the wire when the server froze lands once on SIGCONT: the reconne
   expect(append.ms).toBeLessThanOrEqual(DEFAULT_DEADLINE_MS + SLACK_MS);
 
   // The connection drops with both writes, and the settling's clear of the conversation, unanswered (socketTimeout
-  // drops it so after 2 s; here at once): exactly the commands autoResendUnfulfilledCommands would send again.
+  // drops it so after 2 s; here as soon as the clear, corked in this tick like any call, has left): exactly the
+  // commands autoResendUnfulfilledCommands would send again.
+  await new Promise((resolve) => setImmediate(resolve));
   cache.client.stream.destroy();
   await until(() => cache.client.status !== 'ready', 1000, 1);
   // ioredis resends before it emits 'ready'; the settling starts on 'ready' and sends its clear at once

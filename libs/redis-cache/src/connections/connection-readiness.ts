@@ -80,14 +80,14 @@ export class ConnectionReadiness {
    * `untilDown`, a call's wait, it also gives up as soon as the connection is
    * known to be down; without, a start-up wait, it lets reconnect attempts go on
    * until the timeout. A client that was never told to connect (`lazyConnect`)
-   * is connected.
+   * is connected, even by a wait of 0 ms, which resolves false at once.
    */
   whenReady(timeoutMs: number, untilDown: boolean): Promise<boolean> {
     if (this.client.status === 'ready') return Promise.resolve(true);
+    if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
     if (this.client.status === 'end' || (untilDown && this.state === 'down') || timeoutMs <= 0) {
       return Promise.resolve(false);
     }
-    if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         untilDown,

@@ -5,6 +5,9 @@ import { RedisCacheConfigError } from '../errors';
 import { FAIL_FAST_REDIS_OPTIONS } from '../options/defaults';
 import { resolveConnection, type CacheClientOptions, type ResolvedConnectionOptions } from './connection-options';
 
+/** The clusters whose node connections are prepared: each once, for its whole life, like the workarounds. */
+const preparedClusters = new WeakSet<Cluster>();
+
 /** A connection the library creates a client for: any form but the app's own client. */
 export type CreatableConnection = Exclude<ResolvedConnectionOptions, { kind: 'existing' }>;
 
@@ -35,9 +38,12 @@ export function prepareClient(client: Redis | Cluster): void {
  * its first command, and with the cluster's offline queue off it rejects every
  * other command sent to that node until the connection is up. Not before the
  * cluster is ready: its ready check, sent to any node, fails on a node that is
- * still connecting, and the whole cluster client then starts over.
+ * still connecting, and the whole cluster client then starts over. Once per
+ * cluster: a module started again on an app's cluster adds nothing.
  */
 export function prepareClusterNodes(cluster: Cluster): void {
+  if (preparedClusters.has(cluster)) return;
+  preparedClusters.add(cluster);
   const connect = (node: Redis) => {
     if (node.status === 'wait') node.connect().catch(() => undefined);
   };

@@ -4,6 +4,9 @@ import { version as ioredisVersion } from 'ioredis/package.json';
 /** The major version of the ioredis the app installed (a peer: the app's copy, not one of the library's). */
 export const IOREDIS_MAJOR = Number(ioredisVersion.split('.')[0]);
 
+/** The clients already worked around: each once, however many modules and caches run on it. */
+const applied = new WeakSet<Redis>();
+
 /** The ioredis internals the workarounds below touch. */
 interface RedisInternals {
   stream?: NodeJS.EventEmitter;
@@ -42,8 +45,14 @@ interface RedisInternals {
  *   and the first one already reached the client's `'error'` listeners
  *   (tls.spec.ts failed so once in a full CI run, on the stack-less OpenSSL error
  *   of the server's alert, and not in 13 runs alone; ioredis-workarounds.spec.ts).
+ *
+ * Applied once per client, for its whole life: an app's client keeps them after
+ * the modules started on it close, as they fix the client itself, and one
+ * started again on it adds none.
  */
 export function applyIoredisWorkarounds(client: Redis, major = IOREDIS_MAJOR): void {
+  if (applied.has(client)) return;
+  applied.add(client);
   const internals = client as unknown as RedisInternals;
   const clearsItsSocketTimer = major >= 6;
   client.on('error', () => {

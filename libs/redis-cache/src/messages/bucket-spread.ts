@@ -1,5 +1,6 @@
 import { Command, type Cluster } from 'ioredis';
 import { bucketPrefix } from '../keys';
+import type { ClientListeners } from '../connections/client-listeners';
 
 /** Where one message bucket lives on a cluster. */
 export interface BucketPlacement {
@@ -42,9 +43,14 @@ export function describeBucketSpread(cluster: Cluster, buckets: number): string 
   return `message buckets over ${masters.length} masters: ${held.join('; ')}${none}`;
 }
 
-/** Logs the bucket spread once the cluster client has its slot map (at once if it has). */
-export function logBucketSpreadWhenReady(cluster: Cluster, buckets: number, log: (line: string) => void): void {
+/** Logs the bucket spread once the cluster client has its slot map (at once if it has), unless `listeners` are taken off first. */
+export function logBucketSpreadWhenReady(
+  cluster: Cluster,
+  buckets: number,
+  log: (line: string) => void,
+  listeners: ClientListeners,
+): void {
   const report = () => log(describeBucketSpread(cluster, buckets));
   if (cluster.status === 'ready') report();
-  else cluster.once('ready', report);
+  else listeners.once(cluster, 'ready', report);
 }

@@ -29,6 +29,7 @@ import type {
 } from '../options/redis-cache-options';
 import { resolveDeadline, resolveMessageOptions } from '../options/resolve-options';
 import { SafeRedis } from '../resilience/safe-redis';
+import { ThrottledWarning } from '../resilience/throttled-warning';
 import type { CacheSpan } from '../tracing/cache-span';
 import { CacheTracing } from '../tracing/cache-tracing';
 import { defineScripts, runScript, runScriptThen, type ScriptArgument } from '../scripts/lua-scripts';
@@ -160,6 +161,8 @@ export class MessageCacheClient {
     this.options = resolveMessageOptions(options);
     defineScripts(client, MESSAGE_SCRIPTS);
     const logger = runtime.logger ?? console;
+    // a kind of its own: a clear retried every SETTLE_RETRY_MS must neither flood the log nor hide the calls' fallbacks
+    const settling = new ThrottledWarning(logger);
     this.redis = new SafeRedis(client, {
       connection: 'shared',
       deadlineMs: resolveDeadline(runtime.deadlineMs),
@@ -176,7 +179,7 @@ export class MessageCacheClient {
       isReady: () => client.status === 'ready',
       onReady: (listener) => ConnectionReadiness.of(client).onReady(listener),
       onCleared: (count) => (this.counters.clears += count),
-      warn: (message) => logger.warn(`Redis connection "shared": ${message}`),
+      warn: (message) => settling.warn(`Redis connection "shared": ${message}`),
     });
   }
 
@@ -323,6 +326,17 @@ export class MessageCacheClient {
       span?.wrote(true);
       return true;
     });
+  }
+
+  /**
+   * Stops the background clearing of conversations whose writes failed, and
+   * takes off what it watches on the ioredis client: for a cache dropped while
+   * its client lives on. The client itself is not closed, as it is yours. Calls
+   * made after it still run, but a conversation whose write fails stays a miss
+   * here. `MessageCacheService` is closed with the module.
+   */
+  close(): void {
+    this.unsettled.close();
   }
 
   /** The cache's counters since it was created, as a copy. */
@@ -533,13 +547,18 @@ export class MessageCacheClient {
     );
   }
 
-  /** The settling's clear of a batch of one bucket's conversations (or all of them); rejects on a failure. */
+  /**
+   * The settling's clear of a batch of one bucket's conversations (or all of
+   * them), within the deadline and through the breaker like any call; rejects on
+   * a failure.
+   */
   private async clearBatch(bucket: number, conversationIds: readonly string[] | 'all'): Promise<number> {
     const [first = '', ...others] = conversationIds === 'all' ? [] : conversationIds;
     const located = this.locate(first, bucket);
     const scope = conversationIds === 'all' ? 'all' : 'listed';
     const extra = [located.k.leasePrefix, scope, ...others];
-    const [cleared] = await this.runWriteScript(MESSAGE_SCRIPTS.clear, first, located, extra);
+    const clear = () => this.runWriteScript(MESSAGE_SCRIPTS.clear, first, located, extra);
+    const [cleared] = await this.redis.attempt(clear, located.k.messages);
     return cleared;
   }
 

@@ -1,3 +1,4 @@
+import type { OnModuleDestroy } from '@nestjs/common';
 import { MessageCacheClient } from './message-cache.client';
 
 /**
@@ -5,4 +6,9 @@ import { MessageCacheClient } from './message-cache.client';
  * connection. It is the framework-free `MessageCacheClient` itself, so the
  * backend and a frontend using the client run the same code on the same keys.
  */
-export class MessageCacheService extends MessageCacheClient {}
+export class MessageCacheService extends MessageCacheClient implements OnModuleDestroy {
+  /** Closes the cache (`close()`) when the module closes, so that nothing of it stays on the connection's client. */
+  onModuleDestroy(): void {
+    this.close();
+  }
+}

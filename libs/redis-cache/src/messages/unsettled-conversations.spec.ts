@@ -1,7 +1,7 @@
 import { UnsettledConversations, type ClearBatch } from './unsettled-conversations';
 
 /** Pure logic: the clears are recorded and settled by hand, no Redis. */
-function setup(max = 100) {
+function setup(max = 100, retryMs = 10_000) {
   const clears: {
     bucket: number;
     ids: readonly string[] | 'all';
@@ -13,18 +13,22 @@ function setup(max = 100) {
       clears.push({ bucket, ids, settle: resolve, fail: () => reject(new Error('down')) }),
     );
   let cleared = 0;
+  const watching = new Set<() => void>();
   const unsettled = new UnsettledConversations({
     max,
     batchSize: 2,
-    retryMs: 10_000,
+    retryMs,
     bucketOf: (id) => (id.startsWith('x') ? 1 : 0),
     clear,
     isReady: () => true,
-    onReady: () => () => undefined,
+    onReady: (listener) => {
+      watching.add(listener);
+      return () => watching.delete(listener);
+    },
     onCleared: (count) => (cleared += count),
     warn: () => undefined,
   });
-  return { unsettled, clears, cleared: () => cleared };
+  return { unsettled, clears, cleared: () => cleared, watching };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -82,5 +86,20 @@ describe('UnsettledConversations', () => {
     expect(unsettled.has('a')).toBe(false);
     expect(unsettled.has('b')).toBe(false);
     expect(unsettled.empty).toBe(true);
+  });
+
+  it('once closed, neither retries a failed clear nor watches the connection, and keeps what it marked', async () => {
+    const { unsettled, clears, watching } = setup(100, 5);
+    unsettled.mark('a');
+    expect(watching.size).toBe(1);
+    unsettled.close();
+    expect(watching.size).toBe(0);
+    clears[0].fail(); // the clear on the wire when it closed
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    unsettled.settle();
+    unsettled.mark('b');
+    expect(clears).toHaveLength(1);
+    expect(watching.size).toBe(0);
+    expect([unsettled.has('a'), unsettled.has('b')]).toEqual([true, true]);
   });
 });

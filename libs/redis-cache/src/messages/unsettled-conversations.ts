@@ -20,6 +20,7 @@ export interface UnsettledOptions {
   onReady(listener: () => void): () => void;
   /** Called with how many cached conversations a clear removed. */
   onCleared(count: number): void;
+  /** Called on every clear that failed, up to 4 times a second while they fail: it must throttle. */
   warn(message: string): void;
 }
 
@@ -50,6 +51,7 @@ export class UnsettledConversations {
   private readonly overflowed = new Map<number, number>();
   private generation = 0;
   private running = false;
+  private closed = false;
   private retry?: NodeJS.Timeout;
   /** Set while there is something to settle: the connection's return then starts the settling. */
   private unsubscribe?: () => void;
@@ -67,7 +69,7 @@ export class UnsettledConversations {
 
   /** Remembers that a write to the conversation failed on Redis, and settles if the connection answers. */
   mark(conversationId: string): void {
-    this.unsubscribe ??= this.options.onReady(() => this.settle());
+    if (!this.closed) this.unsubscribe ??= this.options.onReady(() => this.settle());
     this.pending.delete(conversationId);
     this.pending.set(conversationId, ++this.generation);
     if (this.pending.size > this.options.max) {
@@ -96,16 +98,27 @@ export class UnsettledConversations {
     this.unsubscribe = undefined;
   }
 
+  /**
+   * Stops the settling for good: no clear, no retry, no watching the connection.
+   * What is marked stays marked, so it is never served.
+   */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
   /** Starts the background settling, once, if there is anything to settle and the connection answers. */
   settle(): void {
-    if (this.running || this.empty || !this.options.isReady()) return;
+    if (this.closed || this.running || this.empty || !this.options.isReady()) return;
     this.running = true;
     clearTimeout(this.retry);
     void this.run().finally(() => (this.running = false));
   }
 
   private async run(): Promise<void> {
-    while (!this.empty && this.options.isReady()) {
+    while (!this.closed && !this.empty && this.options.isReady()) {
       const batches = this.batches();
       const results = await Promise.allSettled(batches.map((batch) => this.options.clear(batch.bucket, batch.ids)));
       let failed = false;
@@ -117,7 +130,7 @@ export class UnsettledConversations {
         this.options.onCleared(result.value);
         this.forget(batches[i]);
       });
-      if (failed) {
+      if (failed && !this.closed) {
         this.options.warn(`settling ${this.pending.size} conversations after failed writes: a clear failed, retrying`);
         this.retry = setTimeout(() => this.settle(), this.options.retryMs);
         this.retry.unref();

@@ -2,6 +2,7 @@ import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/c
 import type { Cluster, Redis } from 'ioredis';
 import { logBucketSpreadWhenReady } from '../messages/bucket-spread';
 import { ThrottledWarning } from '../resilience/throttled-warning';
+import { ClientListeners } from '../connections/client-listeners';
 import { closeCacheClient } from '../connections/close-client';
 import { waitForReady } from '../connections/connection-readiness';
 import { connectionClient, prepareClient, type CreatableConnection } from '../connections/create-client';
@@ -18,12 +19,15 @@ const logger = new Logger('RedisCache');
  * as options, and uses as it is each one given as a `client`. At start
  * (`onModuleInit`) it connects them and waits, at most `readyTimeoutMs`, until
  * both are ready, so the first call after `app.init()` is served; past that it
- * logs once and goes on without Redis. At shutdown it closes the clients it
- * created, never the app's own.
+ * logs once and goes on without Redis. With `readyTimeoutMs` 0 it connects them
+ * and goes on at once, without a line: it was told not to wait. At shutdown it
+ * closes the clients it created, never the app's own, and takes off every
+ * listener it added to them.
  */
 export class ModuleConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly clients: Readonly<Record<RedisCacheConnection, Redis | Cluster>>;
   private readonly owned = new Set<Redis | Cluster>();
+  private readonly listeners = new ClientListeners();
 
   constructor(private readonly options: ResolvedRedisCacheOptions) {
     const { local, shared } = options.connections;
@@ -39,7 +43,7 @@ export class ModuleConnections implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       REDIS_CACHE_CONNECTIONS.map(async (connection) => {
         const client = this.clients[connection];
-        if (await waitForReady(client, readyTimeoutMs)) return;
+        if ((await waitForReady(client, readyTimeoutMs)) || readyTimeoutMs === 0) return;
         logger.warn(
           `Redis connection "${this.name(connection)}" is not ready after ${readyTimeoutMs} ms ` +
             `(${client.status}): starting without it; its calls give their fallbacks until it is back`,
@@ -49,6 +53,7 @@ export class ModuleConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.listeners.removeAll();
     await Promise.all([...this.owned].map(closeCacheClient));
   }
 
@@ -77,11 +82,11 @@ export class ModuleConnections implements OnModuleInit, OnApplicationShutdown {
     const name = this.name(connection);
     const warning = new ThrottledWarning(logger);
     const secrets = clientSecrets(client);
-    client.on('error', (error: Error) =>
+    this.listeners.on(client, 'error', (error: Error) =>
       warning.warn(maskSecrets(`Redis connection "${name}" is down: ${error.message}`, secrets)),
     );
     if (connection === 'shared' && isCluster(client)) {
-      logBucketSpreadWhenReady(client, this.options.messages.buckets, (line) => logger.log(line));
+      logBucketSpreadWhenReady(client, this.options.messages.buckets, (line) => logger.log(line), this.listeners);
     }
   }
 

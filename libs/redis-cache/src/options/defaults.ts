@@ -73,6 +73,16 @@ export const SETTLE_RETRY_MS = 250;
 /** How long a cache call may take in all before it gives its fallback. */
 export const DEFAULT_DEADLINE_MS = 150;
 
+/**
+ * How long a call on a Redis Cluster slot that is moving waits before it tries
+ * again, the first time; each later pause is twice the last, up to
+ * `REDIRECTION_RETRY_MAX_MS`, and all within the call's deadline. A script's
+ * `TRYAGAIN` lasts until the rest of its keys have moved, or the move ends.
+ */
+export const REDIRECTION_RETRY_FIRST_MS = 4;
+/** The longest pause between two tries of a call on a moving slot. */
+export const REDIRECTION_RETRY_MAX_MS = 32;
+
 /** How long one connect attempt may take. */
 const CONNECT_TIMEOUT_MS = 1000;
 
@@ -126,8 +136,10 @@ const {
  * offline queue is not covered by the nodes' commandTimeout (ioredis #1604), so
  * it is off. A redirection or a closed node connection is not retried later from
  * a delay queue: the caller has had its fallback by then, and a cluster failover
- * takes at least cluster-node-timeout anyway. A lost node is found again through
- * the MOVED replies of the others (ioredis's default).
+ * takes at least cluster-node-timeout anyway. A call whose slot is moving is
+ * retried by the cache itself, within its deadline (REDIRECTION_RETRY_FIRST_MS).
+ * A lost node is found again through the MOVED replies of the others (ioredis's
+ * default).
  */
 export const FAIL_FAST_CLUSTER_OPTIONS: Readonly<ClusterOptions> = Object.freeze<ClusterOptions>({
   enableOfflineQueue: false,

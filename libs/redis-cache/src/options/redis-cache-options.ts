@@ -120,8 +120,8 @@ export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logg
   circuitBreaker?: CircuitBreakerOptions;
   /**
    * How long the module's start (`app.init()`) waits for both connections to be
-   * ready before it goes on without them, in ms; 0 does not wait. Default 1000,
-   * the fail-fast connect timeout.
+   * ready before it goes on without them, in ms; 0 starts connecting them in the
+   * background and does not wait. Default 1000, the fail-fast connect timeout.
    */
   readyTimeoutMs?: number;
 }

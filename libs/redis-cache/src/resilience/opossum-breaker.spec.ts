@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { Cluster } from 'ioredis';
 import { OpossumConnectionBreaker } from './opossum-breaker';
 
 const OPTIONS = {
@@ -68,6 +70,31 @@ describe('OpossumConnectionBreaker', () => {
     const reply = Object.assign(new Error('WRONGTYPE'), { name: 'ReplyError' });
     for (let i = 0; i < 10; i++) await breaker.run(() => Promise.reject(reply)).catch(() => undefined);
     expect(breaker.state).toBe('closed');
+  });
+
+  it('a cluster redirection does not count as a failure, not even ioredis’s error after too many of them', async () => {
+    const redirections = [
+      Object.assign(new Error('TRYAGAIN Multiple keys request during rehashing of slot'), { name: 'ReplyError' }),
+      new Error('Too many Cluster redirections. Last error: ReplyError: ASK 6939 127.0.0.1:7001'),
+    ];
+    for (let i = 0; i < 10; i++) await breaker.run(() => Promise.reject(redirections[i % 2])).catch(() => undefined);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('takes off at shutdown every listener follow added, on a cluster and on the nodes it added since', () => {
+    const node = () => Object.assign(new EventEmitter(), { options: { host: '10.0.0.1', port: 6379 } });
+    const first = node();
+    const cluster = Object.assign(new EventEmitter(), { isCluster: true, nodes: () => [first] });
+    const before = cluster.eventNames();
+    breaker.follow(cluster as unknown as Cluster);
+    const later = node();
+    cluster.emit('+node', later);
+    expect([cluster.listenerCount('ready'), first.listenerCount('ready'), later.listenerCount('ready')]).toEqual([
+      1, 1, 1,
+    ]);
+    breaker.shutdown();
+    expect(cluster.eventNames()).toEqual(before);
+    expect([first.eventNames(), later.eventNames()]).toEqual([[], []]);
   });
 
   it('after shutdown rejects every call', async () => {

@@ -1,15 +1,22 @@
 import type { Cluster, Redis } from 'ioredis';
 import CircuitBreaker from 'opossum';
 import type { BreakerState, ConnectionBreaker } from './breaker';
+import { ClientListeners } from '../connections/client-listeners';
 import { addressOf } from '../connections/cluster-nodes';
 import { isCluster } from '../connections/is-cluster';
+import { isRedirection } from './cluster-redirections';
 import type { ResolvedCircuitBreakerOptions } from '../options/redis-cache-options';
 
 type Call = () => Promise<unknown>;
 
-/** A reply from the server, even an error reply, proves the connection answers fast. */
+/**
+ * A reply from the server, even an error reply, proves the connection answers
+ * fast; and a redirection of a cluster (`MOVED`, `ASK`, `TRYAGAIN`, and the
+ * error that follows too many of them) says the slot is moving, not that its
+ * master fails: counted, it would open the master's breaker for all its slots.
+ */
 function isServerReply(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError';
+  return (error instanceof Error && error.name === 'ReplyError') || isRedirection(error);
 }
 
 /**
@@ -65,6 +72,7 @@ class ScopeBreaker {
  */
 export class OpossumConnectionBreaker implements ConnectionBreaker {
   private readonly breakers = new Map<string, ScopeBreaker>();
+  private readonly listeners = new ClientListeners();
   private isShutdown = false;
 
   constructor(
@@ -104,21 +112,24 @@ export class OpossumConnectionBreaker implements ConnectionBreaker {
    * Closes the breaker each time `client` becomes ready: a fresh connection has
    * just answered ioredis's ready check, which makes it the probe, so calls need
    * not wait out `resetTimeoutMs` after a reconnect. On a cluster, a master's
-   * node connection becoming ready closes that master's scope.
+   * node connection becoming ready closes that master's scope. Until `shutdown`.
    */
   follow(client: Redis | Cluster): void {
-    client.on('ready', () => {
+    this.listeners.on(client, 'ready', () => {
       for (const breaker of this.breakers.values()) breaker.close();
     });
     if (!isCluster(client)) return;
-    const followNode = (node: Redis) => node.on('ready', () => this.breakers.get(addressOf(node))?.close());
+    const followNode = (node: Redis) =>
+      this.listeners.on(node, 'ready', () => this.breakers.get(addressOf(node))?.close());
     for (const node of client.nodes()) followNode(node);
-    client.on('+node', followNode);
+    this.listeners.on(client, '+node', followNode);
+    this.listeners.on(client, '-node', (node: Redis) => this.listeners.removeFrom(node));
   }
 
-  /** Stops the breakers' timers; later calls reject at once. */
+  /** Stops the breakers' timers and takes off the listeners `follow` added; later calls reject at once. */
   shutdown(): void {
     this.isShutdown = true;
+    this.listeners.removeAll();
     for (const breaker of this.breakers.values()) breaker.breaker.shutdown();
   }
 }

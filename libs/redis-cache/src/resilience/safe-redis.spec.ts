@@ -48,6 +48,22 @@ describe('SafeRedis', () => {
     expect(warnings).toEqual(['Redis connection "local" failed during read: connection is end']);
   });
 
+  it('background work on a connection that is not ready rejects at once, without running, logging or counting', async () => {
+    const warnings: string[] = [];
+    const fallbacks: string[] = [];
+    let ran = false;
+    const safe = new SafeRedis(ended(), {
+      connection: 'shared',
+      deadlineMs: 100,
+      logger: { warn: (line) => warnings.push(line) },
+      breaker,
+      onFallback: (operation) => fallbacks.push(operation),
+    });
+    const work = safe.attempt(async () => (ran = true), 'key');
+    await expect(work).rejects.toThrow('connection is end');
+    expect([ran, warnings, fallbacks]).toEqual([false, [], []]);
+  });
+
   it("reports the connection's name, status and breaker state, or 'none' without a breaker", () => {
     const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
     const logger = { warn: () => undefined };

@@ -6,7 +6,8 @@ import { ClusterNodes } from '../connections/cluster-nodes';
 import { ConnectionReadiness, waitForReady } from '../connections/connection-readiness';
 import { isCluster } from '../connections/is-cluster';
 import { coalesceWrites } from '../connections/write-coalescing';
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError } from './deadline';
+import { withRedirections } from './cluster-redirections';
 import { clientSecrets, maskSecrets } from '../connections/mask-secrets';
 import type { CacheSpan } from '../tracing/cache-span';
 import { FALLBACK_TYPES } from '../tracing/span-attributes';
@@ -77,6 +78,21 @@ export class SafeRedis {
     return this.runWhenReady(operation, fallback, call, key, route, span);
   }
 
+  /**
+   * Runs background work that no caller waits for (the settling's clears) as
+   * `run` runs a call, on a connection that is ready: within the deadline and
+   * through the breaker, so that a frozen server can't hold it for ever and its
+   * failures count like any call's. Rejects on a failure instead of giving a
+   * fallback, and logs nothing: its owner retries, and warns.
+   */
+  attempt<T>(call: () => Promise<T>, key: string): Promise<T> {
+    const route = this.route(key);
+    if (route.connection.status !== 'ready') {
+      return Promise.reject(new Error(`connection is ${route.connection.status}`));
+    }
+    return this.bounded(call, this.options.deadlineMs, route);
+  }
+
   /** Resolves true once the connection is ready (for a cluster, with all its masters), false after `timeoutMs`. */
   whenReady(timeoutMs: number): Promise<boolean> {
     return waitForReady(this.client, timeoutMs);
@@ -128,27 +144,34 @@ export class SafeRedis {
     return this.runBounded(operation, fallback, call, left(), route, span);
   }
 
-  /**
-   * Runs `call` on a ready connection, within `ms`, through the breaker. The
-   * commands it sends in this tick leave in one socket write to the route's
-   * connection: on a cluster, the node of the call's slot.
-   */
+  /** Runs `call` on a ready connection, within `ms`, through the breaker; its fallback on a failure. */
   private async runBounded<T>(
     operation: string,
     fallback: T,
     call: () => Promise<T>,
     ms: number,
-    { connection, scope }: Route,
+    route: Route,
     span: CacheSpan | undefined,
   ): Promise<T> {
-    coalesceWrites(connection);
-    const bounded = () => withDeadline(call(), ms);
     try {
-      return await (this.options.breaker ? this.options.breaker.run(bounded, scope) : bounded());
+      return await this.bounded(call, ms, route);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return this.fallBack(operation, fallback, reason, fallbackType(error), span);
     }
+  }
+
+  /**
+   * Runs `call` on a ready connection, within `ms`, through the breaker; rejects
+   * on a failure. On a cluster, a call whose slot is moving follows its
+   * redirections and tries again within `ms`. The commands it sends in this tick
+   * leave in one socket write to the route's connection: on a cluster, the node
+   * of the call's slot.
+   */
+  private bounded<T>(call: () => Promise<T>, ms: number, { connection, scope }: Route): Promise<T> {
+    coalesceWrites(connection);
+    const bounded = () => withRedirections(call, ms);
+    return this.options.breaker ? this.options.breaker.run(bounded, scope) : bounded();
   }
 
   connectionState(): ConnectionState {

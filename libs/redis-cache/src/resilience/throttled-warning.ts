@@ -5,6 +5,8 @@ const QUIET_PERIOD_MS = 10_000;
 /**
  * Logs the first of a run of repeated failures at once, then at most one line per
  * quiet period with the number suppressed, so an outage can't flood the logs.
+ * One per kind of warning (a connection's errors, a cache's fallbacks, the
+ * settling's failed clears), so that one kind never hides another.
  */
 export class ThrottledWarning {
   private lastLoggedAt = -Infinity;

@@ -18,6 +18,7 @@ import {
 import { RedisServer } from '../../../../test/support/redis-server';
 import { embeddingKeys } from '../../src/keys';
 import { waitUntilReady } from '../../../../test/support/redis-client';
+import { until } from '../../../../test/support/until';
 
 /** Every app booted in a test, closed after it even when an assertion failed first (closing twice is harmless). */
 const booted: INestApplicationContext[] = [];
@@ -86,6 +87,28 @@ describe('RedisCacheModule', () => {
     await moduleRef.close();
     await Promise.all(ended);
     expect(clients.map((client) => client.status)).toEqual(['end', 'end']);
+  });
+
+  it('with readyTimeoutMs 0, starts without waiting, connects in the background, and health turns up with no call', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const app = await boot([RedisCacheModule.forRoot({ ...options, readyTimeoutMs: 0 })]);
+      const clients = [connection(app, 'local'), connection(app, 'shared')];
+      // the connect has started, and the start did not wait for it
+      expect(clients.map((client) => client.status)).toEqual(['connecting', 'connecting']);
+      const health = app.get(RedisCacheHealthIndicator);
+      await until(async () => {
+        const [local, shared] = await Promise.all([health.isHealthy('local'), health.isHealthy('shared')]);
+        return local['redis-local'].status === 'up' && shared['redis-shared'].status === 'up';
+      }, 2000);
+      expect(clients.map((client) => client.status)).toEqual(['ready', 'ready']);
+      expect(app.get(EmbeddingCacheService).stats().fallbacks + app.get(MessageCacheService).stats().fallbacks).toBe(0);
+      // it was told not to wait: a connection still connecting is no news
+      expect(warn).not.toHaveBeenCalled();
+      await app.close();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('injects each connection under its token and with @InjectRedisCacheConnection', async () => {
