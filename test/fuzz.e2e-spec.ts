@@ -43,6 +43,14 @@ const jsonBody = fc.oneof(
   fc.dictionary(fc.string({ unit: anyChar }), fc.jsonValue()),
 );
 
+/** Objects and arrays nested `depth` deep in a field of a body, past the limit of 64 or within it. */
+function nested(field: string, depth: number): string {
+  return `{"${field}":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+}
+const deepJson = fc
+  .tuple(fc.constantFrom('title', 'messages', 'text', 'texts', 'embedding'), fc.integer({ min: 2, max: 3000 }))
+  .map(([field, depth]) => nested(field, depth));
+
 /** Raw bodies: malformed JSON, or other media types. */
 const rawBody = fc.record({
   contentType: fc.constantFrom(
@@ -99,6 +107,7 @@ const routeAndBody = fc
       fc.oneof(
         { arbitrary: fc.oneof(ROUTES[index][2], jsonBody).map((json) => ({ json })), weight: 3 },
         { arbitrary: rawBody.map((raw) => ({ raw })), weight: 1 },
+        { arbitrary: deepJson.map((text) => ({ raw: { contentType: 'application/json', text } })), weight: 1 },
       ),
     ),
   );
@@ -137,4 +146,40 @@ describe('fuzzing every route with generated input', () => {
     // the generators reach past validation, not only its refusals
     expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 201, 204, 400, 404]));
   }, 60_000); // 400 requests: about 2 s alone, far more on a loaded 2-core machine
+});
+
+describe('bodies the API cannot use', () => {
+  let stack: DemoStack;
+  let http: ReturnType<typeof request>;
+  let conversation: string;
+
+  beforeAll(async () => {
+    stack = await startDemoStack();
+    http = request(stack.app.getHttpServer());
+    conversation = (await http.post('/conversations').expect(201)).body.id;
+  });
+  afterAll(() => stack.close());
+
+  const badRequest = (message: string | string[]) => ({ statusCode: 400, error: 'Bad Request', message });
+
+  it.each([1_000, 100_000])(
+    'answers 400 to objects and arrays nested %d deep, before validation, on both routes that take messages',
+    async (depth) => {
+      const tooDeep = badRequest('The body nests objects and arrays deeper than 64 levels');
+      for (const url of ['/conversations', `/conversations/${conversation}/messages`]) {
+        for (const field of ['title', 'messages']) {
+          const response = await http.post(url).set('Content-Type', 'application/json').send(nested(field, depth));
+          expect(response.body).toEqual(tooDeep);
+        }
+      }
+    },
+  );
+
+  it('takes a body nested 64 deep to validation, and refuses one nested 65 deep', async () => {
+    const within = await http.post('/conversations').set('Content-Type', 'application/json').send(nested('title', 64));
+    expect(within.status).toBe(400);
+    expect(within.body.message).toContain('title must be a string');
+    const past = await http.post('/conversations').set('Content-Type', 'application/json').send(nested('title', 65));
+    expect(past.body).toEqual(badRequest('The body nests objects and arrays deeper than 64 levels'));
+  });
 });
