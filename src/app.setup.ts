@@ -10,7 +10,8 @@ import { MetricsService } from './metrics/metrics.service';
 
 /**
  * The options main.ts and the tests create the app with. Nest's own body parsers
- * are off: configureApp mounts those the API reads.
+ * (JSON, and forms, which no route takes) are off: configureApp mounts the one the
+ * API reads.
  */
 export const APP_OPTIONS = { bodyParser: false } satisfies NestApplicationOptions;
 
@@ -22,12 +23,11 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const env = app.get<Environment>(environment.KEY);
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
-  app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT_BYTES, extended: false });
+  setupDocs(app);
+  // after the docs, which get no request line or request context, and before the body is read, so that a body
+  // refused (malformed, too large, not JSON) is logged as any other 4xx: one request line, at info
+  app.use(requestLogging(app.get(HTTP_LOGGER)));
   useJsonBody(app, env.BODY_LIMIT_BYTES);
   app.useGlobalPipes(strictValidationPipe());
-  setupDocs(app);
-  // where nestjs-pino's middleware ran, after the body parsers and the docs: neither a request the parsers
-  // refuse nor a request for the docs gets a request line or request context, as before
-  app.use(requestLogging(app.get(HTTP_LOGGER)));
   return app;
 }

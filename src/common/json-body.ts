@@ -5,7 +5,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { nestsDeeperThan } from './json-nesting';
 import { MAX_JSON_DEPTH } from './limits';
 
@@ -14,30 +14,47 @@ export const JSON_MEDIA_TYPE = 'application/json';
 
 type Next = (error?: unknown) => void;
 
-/** The request as Express passes it to middleware. */
+/** The request as Express passes it to middleware: `is` matches its Content-Type, and is null without a body. */
 interface BodyRequest extends IncomingMessage {
   body?: unknown;
+  is(type: string): string | false | null;
 }
 
 /** What body-parser attaches to the errors it raises. */
 interface BodyParserError {
   type?: string;
+  status?: number;
   limit?: number;
   message?: string;
 }
 
 /**
- * Mounts the reading of JSON bodies, in this order: the bytes (size,
- * Content-Encoding, charset) and their text, then the nesting, then the JSON, then
- * its shape. Nothing reaches validation that could make it fail with a 500.
+ * Mounts the reading of request bodies, in this order: the media type, then the
+ * bytes (size, Content-Encoding, charset) and their text, then the nesting, then
+ * the JSON, then its shape. Every refusal is a 4xx of the API's error shape, and
+ * nothing reaches validation that could make it fail with a 500.
  *
  * body-parser reads the text (its `text` parser, for JSON's media type) rather than
  * parsing it too, so that the nesting is checked on the text that JSON.parse gets,
  * whatever its charset, before anything is built from it.
  */
 export function useJsonBody(app: NestExpressApplication, limitBytes: number): void {
+  app.use(requireJsonMediaType);
   app.useBodyParser('text', { type: JSON_MEDIA_TYPE, limit: limitBytes, verify: requireUnicodeCharset });
   app.use(bodyReadErrors, parseJsonBody, requireJsonObject);
+}
+
+/**
+ * Every body the API reads is JSON: a body of another media type answers 415
+ * before it is read, where it would otherwise reach validation as fields of a form,
+ * or as no body at all. A request without a body, or with an empty one, passes
+ * whatever its Content-Type: the body of POST /conversations is optional.
+ */
+function requireJsonMediaType(request: BodyRequest, _response: ServerResponse, next: Next): void {
+  if (Number(request.headers['content-length']) === 0 || request.is(JSON_MEDIA_TYPE) !== false) return next();
+  const type = request.headers['content-type']?.split(';')[0].trim();
+  const sent = type ? `not ${type}` : 'it has no Content-Type';
+  next(new UnsupportedMediaTypeException(`The body must be JSON, with Content-Type: ${JSON_MEDIA_TYPE} (${sent})`));
 }
 
 /**
@@ -56,22 +73,29 @@ function requireUnicodeCharset(
 }
 
 /**
- * Turns body-parser's errors into the API's error answers (413 over the limit,
- * 415 for an unknown charset), so that no body, however broken, reaches the
- * exception handler as an unknown error.
+ * Turns body-parser's errors into the API's error answers: 413 over the limit, 415
+ * for an unknown charset or Content-Encoding, 400 for a body that does not
+ * decompress, and the status body-parser gives for the rest. As HttpExceptions,
+ * they are answered as client errors, not logged as failures of the app.
  */
-function bodyReadErrors(error: unknown, _request: IncomingMessage, _response: ServerResponse, next: Next): void {
-  const { type, limit, message } = (error ?? {}) as BodyParserError;
+function bodyReadErrors(error: unknown, request: IncomingMessage, _response: ServerResponse, next: Next): void {
   if (error instanceof HttpException) return next(error);
+  const { type, status, limit, message } = (error ?? {}) as BodyParserError;
   switch (type) {
     case 'entity.too.large':
       return next(new PayloadTooLargeException(`The body is over the limit of ${limit} bytes`));
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return next(new UnsupportedMediaTypeException(message));
-    default:
-      return next(typeof type === 'string' ? new BadRequestException(message) : error);
   }
+  // anything else body-parser does not mark as the client's is a failure of the app: a 500, and logged
+  if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
+  const encoding = request.headers['content-encoding']?.toLowerCase() ?? 'identity';
+  // with a Content-Encoding, body-parser reads a decompression stream, whose errors it passes on without a type
+  if (type === undefined && encoding !== 'identity') {
+    return next(new BadRequestException(`The body could not be decompressed (Content-Encoding: ${encoding})`));
+  }
+  next(new HttpException({ statusCode: status, message, error: STATUS_CODES[status] }, status));
 }
 
 /**
@@ -96,8 +120,7 @@ function parseJsonBody(request: BodyRequest, _response: ServerResponse, next: Ne
 /** A JSON body must be an object: every route takes named fields, and an array or scalar has none. */
 function requireJsonObject(request: BodyRequest, _response: ServerResponse, next: Next): void {
   const { body } = request;
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-    return next(new BadRequestException(['body must be a JSON object']));
-  }
-  next();
+  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) return next();
+  const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+  next(new BadRequestException([`body must be a JSON object, not ${kind}`]));
 }
