@@ -8,7 +8,7 @@ import { MAX_JSON_DEPTH } from './limits';
 export function ApiInvalidInputResponse(): ClassDecorator {
   return ApiBadRequestResponse({
     description:
-      'A parameter or field is invalid (the message has one line per problem, naming the field), or the body ' +
+      'A parameter or field is invalid (the message has one line per field at fault, naming it), or the body ' +
       `cannot be read: malformed JSON, nested deeper than ${MAX_JSON_DEPTH} levels, not an object, or not ` +
       'decompressible as its Content-Encoding says.',
     type: ErrorResponse,
