@@ -1,5 +1,6 @@
 import type { NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ErrorResponseFilter } from './common/error-response.filter';
 import { useJsonBody } from './common/json-body';
 import { strictValidationPipe } from './common/validation-pipe';
 import { environment, type Environment } from './config/environment';
@@ -29,5 +30,6 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.use(requestLogging(app.get(HTTP_LOGGER)));
   useJsonBody(app, env.BODY_LIMIT_BYTES);
   app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new ErrorResponseFilter(app.getHttpAdapter()));
   return app;
 }
