@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MessageCacheService } from '@wbot/redis-cache';
 import request from 'supertest';
@@ -126,14 +127,21 @@ describe('conversations', () => {
       expect(beyond.body.messages.map((m: { content: string }) => m.content)).toEqual(contents);
     });
 
-    it.each(['0', '-1', '1.5', 'abc', '10001', ''])('answers 400 naming last for ?last=%s', async (last) => {
+    it.each([
+      ['0', 'last must not be less than 1'],
+      ['-1', 'last must not be less than 1'],
+      ['', 'last must not be less than 1'],
+      ['1.5', 'last must be an integer number'],
+      ['abc', 'last must be an integer number'],
+      ['10001', 'last must not be greater than 10000'],
+    ])('answers 400 for ?last=%s with one line, the first rule it breaks: %s', async (last, line) => {
       const response = await http.get(`/conversations/any-id/messages?last=${last}`).expect(400);
-      expect(response.body.message.every((line: string) => line.startsWith('last '))).toBe(true);
+      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: [line] });
     });
 
     it('answers 400 naming last when it is given twice', async () => {
       const response = await http.get('/conversations/any-id/messages?last=1&last=2').expect(400);
-      expect(response.body.message).toContain('last must be an integer number');
+      expect(response.body.message).toEqual(['last must be an integer number']);
     });
 
     it('answers 400 naming an unknown query parameter', async () => {
@@ -338,9 +346,50 @@ describe('conversations', () => {
       expect(response.body.message).toMatch(/^The body is not valid JSON: /);
     });
 
-    it.each(['[]', '"text"', '42', 'null'])('answers 400 for a JSON body that is not an object: %s', async (body) => {
+    it.each([
+      ['[]', 'an array'],
+      ['"text"', 'a string'],
+      ['42', 'a number'],
+      ['true', 'a boolean'],
+      [' null ', 'null'],
+    ])('answers 400 for a JSON body that is not an object: %s', async (body, kind) => {
       const response = await http.post('/conversations').set('Content-Type', 'application/json').send(body);
-      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: [`body must be a JSON object, not ${kind}`],
+      });
+    });
+
+    it.each([
+      ['no body and no Content-Type', undefined],
+      ['an empty body of another media type', 'text/plain'],
+      ['an empty JSON body', 'application/json'],
+    ])('creates a conversation without a title from %s', async (_case, type) => {
+      const post = http.post('/conversations');
+      const response = await (type ? post.set('Content-Type', type) : post).expect(201);
+      expect(Object.keys(response.body).sort()).toEqual(['createdAt', 'id']);
+    });
+
+    it('reads JSON in UTF-16, as its charset says, and answers 415 for a charset that is not Unicode', async () => {
+      const utf16 = await http
+        .post('/conversations')
+        .set('Content-Type', 'application/json; charset=utf-16le')
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(Buffer.from('{"title":"Lisboa é linda"}', 'utf16le'))
+        .expect(201);
+      expect(utf16.body.title).toBe('Lisboa é linda');
+
+      const latin1 = await http
+        .post('/conversations')
+        .set('Content-Type', 'application/json; charset=latin1')
+        .send('{"title":"x"}')
+        .expect(415);
+      expect(latin1.body).toEqual({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: 'unsupported charset "LATIN1"',
+      });
     });
 
     it('answers 413 for a body over the 2 MB limit', async () => {
@@ -356,6 +405,20 @@ describe('conversations', () => {
         error: 'Payload Too Large',
         message: 'The body is over the limit of 2097152 bytes',
       });
+    });
+
+    it('answers 413 for a compressed body that is over the limit once decompressed', async () => {
+      const id = await createConversation();
+      const compressed = gzipSync(JSON.stringify({ messages: [user('x'.repeat(3 * 1024 * 1024))] }));
+      expect(compressed.length).toBeLessThan(10_000);
+      const response = await http
+        .post(`/conversations/${id}/messages`)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(compressed)
+        .expect(413);
+      expect(response.body.message).toBe('The body is over the limit of 2097152 bytes');
     });
   });
 });

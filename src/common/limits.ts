@@ -2,6 +2,14 @@ import { EMBEDDING_DEFAULTS } from '@wbot/redis-cache';
 
 /** What the API accepts. Each limit is enforced by validation before anything is written. */
 
+/**
+ * The deepest a JSON body may nest objects and arrays (`{"messages":[{...}]}` is 3
+ * deep); a deeper body answers 400 before it is parsed. Validation and
+ * class-transformer walk a body recursively, and a body nested a few thousand deep,
+ * 3 KB of brackets, overflowed their stack (a 500).
+ */
+export const MAX_JSON_DEPTH = 64;
+
 /** Conversation and user ids: short, printable, and safe in a URL path without escaping. */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const ID_PATTERN_MESSAGE = '$property must be 1 to 128 characters from A-Z, a-z, 0-9 and _ . : -';

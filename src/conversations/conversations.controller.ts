@@ -1,17 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiInvalidInputResponse, ApiJsonBodyErrors } from '../common/api-error-responses.decorator';
 import { ErrorResponse } from '../common/error-response.dto';
 import type { StoredConversation } from '../database/conversation.repository';
 import { ConversationsService } from './conversations.service';
@@ -25,10 +24,7 @@ const NOT_FOUND = { description: 'No conversation with this id.', type: ErrorRes
 
 @ApiTags('conversations')
 @ApiBearerAuth()
-@ApiBadRequestResponse({
-  description: 'A field is invalid, or the JSON is malformed; the message names the field.',
-  type: ErrorResponse,
-})
+@ApiInvalidInputResponse()
 @ApiUnauthorizedResponse({
   description: 'API_KEY is set and the bearer token is missing or wrong.',
   type: ErrorResponse,
@@ -40,7 +36,7 @@ export class ConversationsController {
   @Post()
   @ApiOperation({ summary: 'Create a conversation', description: 'Stored in SQLite; not cached until first read.' })
   @ApiCreatedResponse({ description: 'Created.', type: ConversationResponse })
-  @ApiPayloadTooLargeResponse({ description: 'The body is over BODY_LIMIT_BYTES.', type: ErrorResponse })
+  @ApiJsonBodyErrors()
   create(@Body() { title }: CreateConversationDto): Promise<StoredConversation> {
     return this.conversations.create(title);
   }
@@ -86,7 +82,7 @@ export class ConversationsController {
   })
   @ApiCreatedResponse({ description: 'The stored messages, with their ids.', type: MessagesResponse })
   @ApiNotFoundResponse(NOT_FOUND)
-  @ApiPayloadTooLargeResponse({ description: 'The body is over BODY_LIMIT_BYTES.', type: ErrorResponse })
+  @ApiJsonBodyErrors()
   async append(
     @Param() { id }: ConversationParams,
     @Body() { messages }: AppendMessagesDto,

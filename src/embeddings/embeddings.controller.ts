@@ -12,17 +12,16 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiServiceUnavailableResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiInvalidInputResponse, ApiJsonBodyErrors } from '../common/api-error-responses.decorator';
 import { ErrorResponse } from '../common/error-response.dto';
 import { CacheEmbeddingDto } from './dto/cache-embedding.dto';
 import { EmbedTextsDto } from './dto/embed-texts.dto';
@@ -44,7 +43,6 @@ const NOT_CACHED = {
   statusCode: HttpStatus.NOT_FOUND,
 };
 
-const TOO_LARGE = { description: 'The body is over BODY_LIMIT_BYTES.', type: ErrorResponse };
 const X_CACHE = {
   'X-Cache': {
     description: 'HIT when the vector came from Redis, MISS otherwise.',
@@ -54,7 +52,7 @@ const X_CACHE = {
 
 @ApiTags('embeddings')
 @ApiBearerAuth()
-@ApiBadRequestResponse({ description: 'A field is invalid; the message names it.', type: ErrorResponse })
+@ApiInvalidInputResponse()
 @ApiUnauthorizedResponse({
   description: 'API_KEY is set and the bearer token is missing or wrong.',
   type: ErrorResponse,
@@ -71,7 +69,7 @@ export class EmbeddingsController {
       'Stores the vector in the per-user LRU cache (evicting the least recently used entry beyond MAX_ENTRIES_PER_USER). ' +
       'The cache is best effort: when Redis is down nothing is stored and the answer is still 204, with `X-Cache-Write: skipped`.',
   })
-  @ApiPayloadTooLargeResponse(TOO_LARGE)
+  @ApiJsonBodyErrors()
   @ApiNoContentResponse({
     description: 'Handled.',
     headers: {
@@ -98,7 +96,7 @@ export class EmbeddingsController {
       'Refreshes the entry in the LRU and its TTL. `encoding_format` chooses how the vector comes back: `float` ' +
       '(the default), a JSON array of numbers, or `base64`, its float32 bytes (little-endian), base64-encoded.',
   })
-  @ApiPayloadTooLargeResponse(TOO_LARGE)
+  @ApiJsonBodyErrors()
   @ApiOkResponse({ description: 'Cached.', type: EmbeddingResponse, headers: X_CACHE })
   @ApiNotFoundResponse({ description: 'Not cached (or Redis is down).', type: ErrorResponse, headers: X_CACHE })
   async lookup(
@@ -123,7 +121,7 @@ export class EmbeddingsController {
       'feature-hashing embedder of EMBEDDING_DIMENSIONS dimensions, with EMBEDDING_LATENCY_MS added per call) and cached. ' +
       'Works without Redis, computing every text. `encoding_format` chooses how the vectors come back, as for a lookup.',
   })
-  @ApiPayloadTooLargeResponse(TOO_LARGE)
+  @ApiJsonBodyErrors()
   @ApiOkResponse({ description: 'One vector per text, and which came from the cache.', type: EmbeddingsResponse })
   embed(@Param() { userId }: UserParams, @Body() { texts, encoding_format }: EmbedTextsDto): Promise<EmbedResult> {
     return this.embeddings.embed(userId, texts, encoding_format);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { APP_OPTIONS, configureApp } from '../../src/app.setup';
 
 /** Every variable the demo reads, as .env.example lists them (environment.spec.ts checks the list is complete). */
 const VARIABLES = [
@@ -34,7 +34,7 @@ export async function bootDemo(
   try {
     const builder = Test.createTestingModule({ imports: [AppModule] });
     const moduleRef = await (options.override?.(builder) ?? builder).compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    const app = moduleRef.createNestApplication<NestExpressApplication>({ ...APP_OPTIONS, logger: false });
     options.beforeInit?.(app);
     configureApp(app);
     return await app.init();
