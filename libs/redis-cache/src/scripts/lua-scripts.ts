@@ -75,6 +75,20 @@ export function runScript(
   return command.call(redis, ...keys, ...args);
 }
 
+/** The scripts sent whole (EVAL) on each socket, by `runScriptThen`; a cluster client counts as one socket. */
+const sentWhole = new WeakMap<object, Set<string>>();
+
+/** The scripts sent whole on the client's current socket: a reconnect makes a new one, to a server that may have none. */
+function scriptsSentOn(redis: RedisClient): Set<string> {
+  const socket: object = ('stream' in redis && redis.stream) || redis;
+  let sent = sentWhole.get(socket);
+  if (!sent) {
+    sent = new Set();
+    sentWhole.set(socket, sent);
+  }
+  return sent;
+}
+
 /**
  * Runs a script, then a plain command on a key of the same slot, in one round
  * trip: both are written to the connection in the same tick, so Redis runs them
@@ -84,11 +98,14 @@ export function runScript(
  * reply passed through Lua costs. Not an ioredis pipeline: making one costs
  * Node more than the copy through Lua saves.
  *
- * The script goes as EVALSHA, not through its `defineCommand`: on NOSCRIPT
- * (after a restart, a failover or SCRIPT FLUSH) ioredis would resend it as EVAL
- * once the plain command had already run, whose reply would then predate what
- * the script did (an expired entry it purged). Here a NOSCRIPT sends the pair
- * again, EVAL first, and the first plain reply is not used.
+ * The script does not go through its `defineCommand`: on NOSCRIPT (after a
+ * restart, a failover or SCRIPT FLUSH) ioredis would resend it as EVAL once the
+ * plain command had already run, whose reply would then predate what the script
+ * did (an expired entry it purged). Here a NOSCRIPT sends the pair again, EVAL
+ * first, and the first plain reply is not used. As ioredis does, the first call
+ * of a script on a socket sends it whole (EVAL), which a new server needs, and
+ * later calls EVALSHA; so a NOSCRIPT costs a round trip only after SCRIPT FLUSH,
+ * or on a cluster node the script has not been sent to yet.
  */
 export async function runScriptThen(
   redis: RedisClient,
@@ -103,6 +120,11 @@ export async function runScriptThen(
       commands[evalCommand].call(redis, script, numberOfKeys, ...keys, ...args),
       commands[command].call(redis, ...commandArgs),
     ]);
+  const sent = scriptsSentOn(redis);
+  if (!sent.has(sha)) {
+    sent.add(sha);
+    return pair('eval', lua);
+  }
   try {
     return await pair('evalsha', sha);
   } catch (error) {

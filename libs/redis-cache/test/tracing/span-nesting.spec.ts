@@ -1,7 +1,5 @@
 import { EmbeddingCacheService, MessageCacheClient, type CachedMessage } from '@wbot/redis-cache';
 import type { CacheOperation } from '../../src/tracing/span-attributes';
-import { EMBEDDING_SCRIPTS } from '../../src/embeddings/embedding-scripts';
-import { MESSAGE_SCRIPTS } from '../../src/messages/message-scripts';
 import { InMemoryTracing, cacheSpans, idOf, parentOf, tracedRedis } from './in-memory-tracing';
 
 /**
@@ -75,11 +73,10 @@ const OPERATIONS: [CacheOperation, () => Promise<unknown>, () => Promise<unknown
 beforeAll(async () => {
   embeddings = new EmbeddingCacheService(redis.client, {}, { deadlineMs: 5000 });
   messages = new MessageCacheClient(redis.client, {}, { deadlineMs: 5000 });
-  // in the server's script cache, as after any first call: a read's script and plain command are sent again, EVAL
-  // first, when its EVALSHA meets NOSCRIPT, and these tests count each call's commands
-  for (const { lua } of [...Object.values(EMBEDDING_SCRIPTS), ...Object.values(MESSAGE_SCRIPTS)]) {
-    await redis.client.script('LOAD', lua);
-  }
+  // a script's first call on a socket sends it whole (EVAL), later ones EVALSHA, which is what these tests count:
+  // each read, whose script goes without ioredis's defineCommand, has its first call here
+  await embeddings.getCachedEmbeddings('warm-up', ['a', 'b']);
+  await messages.getCachedMessages('warm-up');
 });
 
 beforeEach(async () => {
