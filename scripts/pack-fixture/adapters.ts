@@ -6,7 +6,7 @@ import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { FakeEmbeddings } from '@langchain/core/utils/testing';
+import { FakeEmbeddings, FakeListChatModel } from '@langchain/core/utils/testing';
 import { MockLanguageModelV3 } from 'ai/test';
 import {
   EmbeddingCacheService,
@@ -19,6 +19,7 @@ import type { Redis } from 'ioredis';
 import { cachedModel, embedForUser } from './recipes/ai-sdk';
 import { AnswerService } from './recipes/ai-sdk-responses-nest';
 import { cachedEmbeddings, historyOf, type MessageStore } from './recipes/langchain';
+import { ask, llmCacheFor } from './recipes/langchain-responses';
 import { runChecks } from './run-checks.js';
 
 const RUN_TIMEOUT_MS = 30_000;
@@ -133,6 +134,10 @@ async function checkResponses(redis: Redis): Promise<void> {
     deepStrictEqual(await service.answer('tenant-1', 'What is cached?'), { text: 'An answer.', cached: true });
     strictEqual(calls, 1);
     pass('ai: generateText through responseCacheMiddleware answers a repeated call from Redis');
+
+    const chat = new FakeListChatModel({ responses: ['first', 'second'], cache: llmCacheFor(responses, 'tenant-1') });
+    deepStrictEqual([await ask(chat, 'What is cached?'), await ask(chat, 'What is cached?')], ['first', 'first']);
+    pass('@langchain/core: RedisCacheLLMCache answers a repeated chat call from Redis');
   } finally {
     await responses.close();
   }
