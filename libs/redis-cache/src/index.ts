@@ -24,19 +24,7 @@ export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './messag
 export type { MessageCacheStats } from './messages/message-cache-stats';
 export { ResponseCacheService } from './responses/response-cache.service';
 export type { ResponseCacheStats } from './responses/response-cache-stats';
-export type {
-  GenerateCallOptions,
-  GeneratedResponse,
-  GenerateResponse,
-  ResponseCallOptions,
-  ResponseKey,
-  ResponsePartKind,
-  ResponseSource,
-  ResponseStreamPolicy,
-  StreamCallOptions,
-  StreamedResponse,
-  StreamResponse,
-} from './responses/response-call';
+export type * from './responses/response-call';
 export { RedisCacheHealthIndicator } from './health/redis-cache.health';
 export type { RedisCacheHealthResult } from './health/redis-cache.health';
 export type { BreakerState, ConnectionBreaker, ConnectionState } from './resilience/breaker';

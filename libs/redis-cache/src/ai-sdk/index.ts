@@ -32,19 +32,7 @@ export type {
 export type { EmbeddingCacheStats } from '../embeddings/embedding-cache-stats';
 export type { ResponseCacheService } from '../responses/response-cache.service';
 export type { ResponseCacheStats } from '../responses/response-cache-stats';
-export type {
-  GenerateCallOptions,
-  GeneratedResponse,
-  GenerateResponse,
-  ResponseCallOptions,
-  ResponseKey,
-  ResponsePartKind,
-  ResponseSource,
-  ResponseStreamPolicy,
-  StreamCallOptions,
-  StreamedResponse,
-  StreamResponse,
-} from '../responses/response-call';
+export type * from '../responses/response-call';
 export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
 export type {
   CacheLogger,

@@ -15,19 +15,7 @@ export type { CachedMessage, MessageLoader, ReadMessagesOptions } from '../messa
 export type { MessageCacheStats } from '../messages/message-cache-stats';
 export { ResponseCacheService } from '../responses/response-cache.service';
 export type { ResponseCacheStats } from '../responses/response-cache-stats';
-export type {
-  GenerateCallOptions,
-  GeneratedResponse,
-  GenerateResponse,
-  ResponseCallOptions,
-  ResponseKey,
-  ResponsePartKind,
-  ResponseSource,
-  ResponseStreamPolicy,
-  StreamCallOptions,
-  StreamedResponse,
-  StreamResponse,
-} from '../responses/response-call';
+export type * from '../responses/response-call';
 
 export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
 export { RedisCacheConfigError, RedisCacheFollowError, RedisCacheInputError } from '../errors';

@@ -17,19 +17,17 @@ import type { CacheSpan } from '../tracing/cache-span';
 import { CacheTracing } from '../tracing/cache-tracing';
 import type { LeaderRelay } from './leader-relay';
 import type { ResponseCacheStats } from './response-cache-stats';
-import {
-  assertResponseKey,
-  resolveCall,
-  type Call,
-  type GenerateCallOptions,
-  type GeneratedResponse,
-  type GenerateResponse,
-  type ResponseKey,
-  type ResponseSource,
-  type ResponseStreamPolicy,
-  type StreamCallOptions,
-  type StreamedResponse,
-  type StreamResponse,
+import { assertResponseKey, resolveCall, type Call } from './call-checks';
+import type {
+  GenerateCallOptions,
+  GeneratedResponse,
+  GenerateResponse,
+  ResponseKey,
+  ResponseSource,
+  ResponseStreamPolicy,
+  StreamCallOptions,
+  StreamedResponse,
+  StreamResponse,
 } from './response-call';
 import { decodeResponse, encodeResponse } from './response-codec';
 import type { Flight } from './response-flight';

@@ -4,7 +4,7 @@ import type { ResolvedResponseOptions } from '../options/redis-cache-options';
 import type { CacheSpan } from '../tracing/cache-span';
 import type { LeaderRelay } from './leader-relay';
 import { LiveReader } from './live-reader';
-import type { Call } from './response-call';
+import type { Call } from './call-checks';
 import { Flight, type FlightEnd } from './response-flight';
 import type { ResponseIndex, ResponseTarget } from './response-index';
 import { responseLiveKey } from '../keys';
