@@ -225,6 +225,32 @@ describe.each(TOPOLOGIES)('ResponseCacheService on %s', (name) => {
       expect(one.stats()).toMatchObject({ writes: 0 });
     });
 
+    it("goes on for a follower elsewhere when the leader's caller aborts, and stores the response; aborts the model call without one", async () => {
+      const [one, two] = [responseCache(), responseCache()];
+      const held = gate();
+      const signals: AbortSignal[] = [];
+      const source = async (signal: AbortSignal) => {
+        signals.push(signal);
+        return streamOf(ANSWER, held.opened, 1);
+      };
+      const caller = new AbortController();
+      const first = await one.getOrStream('alice', 'k', source, { ...POLICY, signal: caller.signal });
+      const second = two.getOrStream('alice', 'k', source, POLICY);
+      await until(async () => (await followersOf()) === 1);
+      caller.abort();
+      await expect(partsOf(first.stream)).rejects.toThrow();
+      held.open();
+      expect(await partsOf((await second).stream)).toEqual(ANSWER);
+      expect(signals.map((signal) => signal.aborted)).toEqual([false]);
+      expect((await one.getOrStream('alice', 'k', source, POLICY)).source).toBe('hit');
+
+      const alone = new AbortController();
+      const lonely = await one.getOrStream('alice', 'other', source, { ...POLICY, signal: alone.signal });
+      alone.abort();
+      await expect(partsOf(lonely.stream)).rejects.toThrow();
+      await until(() => signals[1]?.aborted === true);
+    });
+
     async function followersOf(): Promise<number> {
       const [lock] = await topology.keys('*:lock:*');
       return lock ? Number(await topology.inspect.hget(lock, 'followers')) : 0;
