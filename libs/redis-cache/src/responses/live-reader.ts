@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { closeCacheClient } from '../connections/close-client';
+import { waitForReady } from '../connections/connection-readiness';
 import { prepareClient } from '../connections/create-client';
 import { isCluster } from '../connections/is-cluster';
 import { LIVE_READ_COUNT } from '../options/defaults';
@@ -58,7 +59,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * single node (or a Sentinel master) one read covers every stream, and a stream followed while a read blocks cuts
  * it short (CLIENT UNBLOCK from the cache's connection). On a cluster, a read covers the streams of one hash slot,
  * the slots' reads go out side by side, and a new stream waits for the reads under way (at most `blockMs`). A read
- * that fails (the connection is down) is tried again `blockMs` later: followers bound their own waits.
+ * that fails is tried again once the connection is ready, or `blockMs` later: followers bound their own waits.
  */
 export class LiveReader {
   private connection?: Redis | Cluster;
@@ -67,6 +68,9 @@ export class LiveReader {
   private closed = false;
   /** The blocking connection's CLIENT ID while it is connected; null where it cannot be had (a cluster, an ACL). */
   private blockedId?: number | null;
+  /** How many follows there have been, and how many of them the reads under way cover. */
+  private followed = 0;
+  private covered = 0;
 
   constructor(
     private readonly main: Redis | Cluster,
@@ -77,7 +81,8 @@ export class LiveReader {
   follow(key: string, onEntry: (entry: LiveEntry) => void): LiveFollow {
     const follow: LiveFollow = { key, lastId: '0-0', onEntry };
     this.follows.set(key, follow);
-    if (this.reading) this.interrupt();
+    this.followed++;
+    if (this.reading) this.interrupt(0);
     else void this.read();
     return follow;
   }
@@ -114,10 +119,13 @@ export class LiveReader {
     try {
       while (!this.closed && this.follows.size > 0) {
         const connection = this.blocking();
+        this.covered = this.followed;
         try {
           await Promise.all(this.groups().map((group) => this.readGroup(connection, group)));
         } catch {
-          await delay(this.blockMs);
+          // a connection still connecting (the first follow opens it) is waited for; one that is up failed
+          if (connection.status === 'ready') await delay(this.blockMs);
+          else await waitForReady(connection, this.blockMs);
         }
       }
     } finally {
@@ -168,10 +176,20 @@ export class LiveReader {
     );
   }
 
-  /** Cuts the blocking read short, so that the next one covers a stream just followed; best effort. */
-  private interrupt(): void {
+  /**
+   * Cuts the blocking read short, so that the next one covers a stream just followed; best effort. A read still on
+   * its way to Redis is not blocked yet (the reply is 0): it is tried again a millisecond later, while the reads
+   * under way do not cover the new stream, 20 times at most.
+   */
+  private interrupt(attempt: number): void {
     if (typeof this.blockedId !== 'number') return;
-    this.main.call('CLIENT', 'UNBLOCK', this.blockedId).catch(() => undefined);
+    this.main.call('CLIENT', 'UNBLOCK', this.blockedId).then(
+      (unblocked) => {
+        if (unblocked !== 0 || this.covered === this.followed || attempt >= 20) return;
+        setTimeout(() => this.interrupt(attempt + 1), 1).unref();
+      },
+      () => undefined,
+    );
   }
 
   private blocking(): Redis | Cluster {
