@@ -6,10 +6,20 @@ import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { FakeEmbeddings } from '@langchain/core/utils/testing';
-import { EmbeddingCacheService, MessageCacheService, closeCacheClient, createCacheRedis } from '@wbot/redis-cache';
+import { FakeEmbeddings, FakeListChatModel } from '@langchain/core/utils/testing';
+import { MockLanguageModelV3 } from 'ai/test';
+import {
+  EmbeddingCacheService,
+  MessageCacheService,
+  ResponseCacheService,
+  closeCacheClient,
+  createCacheRedis,
+} from '@wbot/redis-cache';
+import type { Redis } from 'ioredis';
 import { cachedModel, embedForUser } from './snippets/ai-sdk';
+import { AnswerService } from './snippets/ai-sdk-responses-nest';
 import { cachedEmbeddings, historyOf, type MessageStore } from './snippets/langchain';
+import { ask, llmCacheFor } from './snippets/langchain-responses';
 import { runChecks } from './run-checks.js';
 
 const RUN_TIMEOUT_MS = 30_000;
@@ -100,6 +110,39 @@ async function checkLangChain(embeddingCache: EmbeddingCacheService, messageCach
   pass('@langchain/core: RedisCacheChatMessageHistory writes through and reads the messages back from Redis');
 }
 
+async function checkResponses(redis: Redis): Promise<void> {
+  const responses = new ResponseCacheService(redis);
+  try {
+    let calls = 0;
+    const model = new MockLanguageModelV3({
+      doGenerate: async () => {
+        calls++;
+        const usage = {
+          inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 },
+          outputTokens: { total: 2, text: 2, reasoning: 0 },
+        };
+        return {
+          content: [{ type: 'text', text: 'An answer.' }],
+          finishReason: { unified: 'stop', raw: 'stop' },
+          usage,
+          warnings: [],
+        };
+      },
+    });
+    const service = new AnswerService(responses, model);
+    deepStrictEqual(await service.answer('tenant-1', 'What is cached?'), { text: 'An answer.', cached: false });
+    deepStrictEqual(await service.answer('tenant-1', 'What is cached?'), { text: 'An answer.', cached: true });
+    strictEqual(calls, 1);
+    pass('ai: generateText through responseCacheMiddleware answers a repeated call from Redis');
+
+    const chat = new FakeListChatModel({ responses: ['first', 'second'], cache: llmCacheFor(responses, 'tenant-1') });
+    deepStrictEqual([await ask(chat, 'What is cached?'), await ask(chat, 'What is cached?')], ['first', 'first']);
+    pass('@langchain/core: RedisCacheLLMCache answers a repeated chat call from Redis');
+  } finally {
+    await responses.close();
+  }
+}
+
 async function checkTracing(cache: EmbeddingCacheService): Promise<void> {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -129,6 +172,7 @@ async function main(): Promise<void> {
     const embeddingCache = new EmbeddingCacheService(redis);
     await checkAiSdk(embeddingCache);
     await checkLangChain(embeddingCache, new MessageCacheService(redis));
+    await checkResponses(redis);
     await checkTracing(embeddingCache);
   } finally {
     await closeCacheClient(redis);

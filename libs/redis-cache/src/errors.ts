@@ -29,3 +29,13 @@ export class RedisCacheConfigError extends Error {
     super(`Invalid @wbot/redis-cache option ${option}: ${problem}`);
   }
 }
+
+/**
+ * What a follower's stream ends with, as its last part, when the call it followed failed (the model failed, or
+ * the leader's process stopped) after parts of the response had reached it: it cannot ask the model for the
+ * rest, since a new answer would not continue the one it has had. Nothing of that response is stored.
+ */
+export class RedisCacheFollowError extends Error {
+  /** `'RedisCacheFollowError'`. */
+  override readonly name = 'RedisCacheFollowError';
+}

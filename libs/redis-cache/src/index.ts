@@ -1,7 +1,8 @@
 /**
  * `@wbot/redis-cache`: a NestJS cache for AI chat backends. Text embeddings
- * per user (LRU and TTL) on the `local` Redis, and conversation messages,
- * write-through, on the `shared` Redis that the frontend reads too
+ * per user (LRU and TTL) and language model responses per tenant (exact, with
+ * identical calls in flight coalesced) on the `local` Redis, and conversation
+ * messages, write-through, on the `shared` Redis that the frontend reads too
  * (`@wbot/redis-cache/client`).
  *
  * @packageDocumentation
@@ -21,12 +22,15 @@ export { MessageCacheService } from './messages/message-cache.service';
 export { MessageCacheClient } from './messages/message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './messages/message-cache.client';
 export type { MessageCacheStats } from './messages/message-cache-stats';
+export { ResponseCacheService } from './responses/response-cache.service';
+export type { ResponseCacheStats } from './responses/response-cache-stats';
+export type * from './responses/response-call';
 export { RedisCacheHealthIndicator } from './health/redis-cache.health';
 export type { RedisCacheHealthResult } from './health/redis-cache.health';
 export type { BreakerState, ConnectionBreaker, ConnectionState } from './resilience/breaker';
 
 // Errors
-export { RedisCacheConfigError, RedisCacheInputError } from './errors';
+export { RedisCacheConfigError, RedisCacheFollowError, RedisCacheInputError } from './errors';
 
 // Clients, for apps that create their own or share the cache outside Nest
 export { closeCacheClient } from './connections/close-client';
@@ -53,6 +57,8 @@ export type {
   RedisCacheModuleOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
+  ResolvedResponseOptions,
+  ResponseCacheOptions,
 } from './options/redis-cache-options';
 export type { Precision } from './keys';
 export {
@@ -63,4 +69,5 @@ export {
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
+  RESPONSE_DEFAULTS,
 } from './options/defaults';

@@ -64,6 +64,23 @@ export interface ConversationKeys {
 }
 
 /**
+ * A tenant's response cache keys, which share the tenant's hash tag; the lock and the live stream of one call are
+ * made from `base` by `responseLockKey` and `responseLiveKey`.
+ */
+export interface ResponseKeys {
+  /** HASH: entry field -> the encoded response. */
+  readonly entries: string;
+  /** ZSET: entry field -> last access time in microseconds (the LRU order). */
+  readonly lru: string;
+  /** ZSET: entry field -> when it expires, in microseconds. */
+  readonly deadlines: string;
+  /** STRING: the tenant's generation, which each `clearTenant` increments; absent means 0. */
+  readonly fence: string;
+  /** `wbot:llm:{<tenant tag>}`, the start of every key of the tenant. */
+  readonly base: string;
+}
+
+/**
  * SHA-256 of `data`, through Node's one-shot `crypto.hash` where it exists
  * (Node >= 20.12), which is about twice as fast as `createHash` on the short
  * inputs hashed on every call here; the two give the same digest.
@@ -94,6 +111,35 @@ function writeLengthPrefixed(target: Buffer, offset: number, field: string): num
   return offset + 4 + target.write(field, offset + 4, 'utf16le');
 }
 
+/** A tenant's response keys, `wbot:llm:{<userTag(tenant)>}:val`, `:lru`, `:exp` and `:gen`. */
+export function responseKeys(tenant: string): ResponseKeys {
+  const base = `${ROOT}:llm:{${userTag(tenant)}}`;
+  return { entries: `${base}:val`, lru: `${base}:lru`, deadlines: `${base}:exp`, fence: `${base}:gen`, base };
+}
+
+/** HASH `{ owner, followers }`: the lock of the one call that asks the model for an entry field's response. */
+export function responseLockKey(keys: ResponseKeys, field: string): string {
+  return `${keys.base}:lock:${field}`;
+}
+
+/** STREAM: the parts of one leader's response (`token` is its lock's), as they arrive, for its followers. */
+export function responseLiveKey(keys: ResponseKeys, field: string, token: string): string {
+  return `${keys.base}:live:${field}:${token}`;
+}
+
+/** The version of the stored responses' format, part of every entry field. */
+const RESPONSE_FORMAT = 'wbot:llm:v1';
+
+/**
+ * Makes the fields under which responses of one kind are stored in their tenant's hash: the hash of the
+ * length-prefixed (format version, kind, key), where the kind says whether an entry is one value or a stream's
+ * parts, and the key is the caller's (a digest of the call, or the app's own string). With a secret it is an HMAC.
+ * No key the caller gives reaches Redis as it is.
+ */
+export function responseFieldHasher(kind: 'value' | 'stream', hashSecret?: string): (key: string) => string {
+  return lengthPrefixedHasher([RESPONSE_FORMAT, kind], hashSecret);
+}
+
 /**
  * Makes the fields under which texts' vectors are stored in their user's hash:
  * the hash of the length-prefixed (namespace, precision, text), so that no two
@@ -107,8 +153,13 @@ export function embeddingFieldHasher(
   precision: Precision,
   hashSecret?: string,
 ): (text: string) => string {
-  const prefix = Buffer.alloc(8 + (namespace.length + precision.length) * 2);
-  writeLengthPrefixed(prefix, writeLengthPrefixed(prefix, 0, namespace), precision);
+  return lengthPrefixedHasher([namespace, precision], hashSecret);
+}
+
+/** SHA-256 (or HMAC-SHA-256) of the length-prefixed fields, then the text; the prefix is encoded once. */
+function lengthPrefixedHasher(fields: readonly string[], hashSecret: string | undefined): (text: string) => string {
+  const prefix = Buffer.alloc(fields.reduce((bytes, field) => bytes + 4 + field.length * 2, 0));
+  fields.reduce((offset, field) => writeLengthPrefixed(prefix, offset, field), 0);
   return (text) => {
     const input = Buffer.allocUnsafe(prefix.length + 4 + text.length * 2);
     prefix.copy(input);

@@ -75,3 +75,7 @@ it('the Nest entry loads Nest, ioredis and opossum, where installed the OpenTele
     'opossum',
   ]);
 });
+
+it('the AI SDK entry loads nothing outside Node at run time: not ai, whose types alone it uses', () => {
+  expect([...externalDependencies(join(__dirname, '..', 'ai-sdk', 'index.ts'))]).toEqual([]);
+});

@@ -1,9 +1,11 @@
 /**
  * `@wbot/redis-cache/client`: the framework-free message cache client, for a
  * frontend (e.g. a Next.js route handler) or a worker that shares the `shared`
- * Redis with the Nest backend. It needs only ioredis (and `cluster-key-slot`,
- * which ioredis uses too): no Nest, no opossum. Where the app has
- * `@opentelemetry/api`, an optional peer, each call is a span (docs/tracing.md).
+ * Redis with the Nest backend; and the response cache, for a route handler that
+ * calls a language model (with `@wbot/redis-cache/ai-sdk`). It needs only
+ * ioredis (and `cluster-key-slot`, which ioredis uses too): no Nest, no opossum.
+ * Where the app has `@opentelemetry/api`, an optional peer, each call is a span
+ * (docs/tracing.md).
  *
  * @packageDocumentation
  */
@@ -11,8 +13,12 @@
 export { MessageCacheClient } from '../messages/message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from '../messages/message-cache.client';
 export type { MessageCacheStats } from '../messages/message-cache-stats';
+export { ResponseCacheService } from '../responses/response-cache.service';
+export type { ResponseCacheStats } from '../responses/response-cache-stats';
+export type * from '../responses/response-call';
+
 export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
-export { RedisCacheConfigError, RedisCacheInputError } from '../errors';
+export { RedisCacheConfigError, RedisCacheFollowError, RedisCacheInputError } from '../errors';
 export { closeCacheClient } from '../connections/close-client';
 export { createCacheClient, createCacheRedis } from '../connections/create-client';
 export { parseHostPorts } from '../connections/connection-options';
@@ -31,6 +37,8 @@ export type {
   CacheWriteOptions,
   MessageCacheOptions,
   ResolvedMessageOptions,
+  ResolvedResponseOptions,
+  ResponseCacheOptions,
 } from '../options/redis-cache-options';
 export {
   DEFAULT_DEADLINE_MS,
@@ -39,4 +47,5 @@ export {
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
+  RESPONSE_DEFAULTS,
 } from '../options/defaults';

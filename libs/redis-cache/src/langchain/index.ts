@@ -1,8 +1,9 @@
 /**
  * `@wbot/redis-cache/langchain`: LangChain.js adapters on the caches. `CachedEmbeddings` is an
  * `Embeddings` that caches `embedDocuments` and `embedQuery` per user; `RedisCacheChatMessageHistory`
- * is a chat message history on the write-through message cache. It needs `@langchain/core` 1.x, an
- * optional peer dependency that only this entry point loads.
+ * is a chat message history on the write-through message cache; `RedisCacheLLMCache` is a model `cache`
+ * on the response cache. It needs `@langchain/core` 1.x, an optional peer dependency that only this entry
+ * point loads.
  *
  * @packageDocumentation
  */
@@ -15,6 +16,8 @@ export type {
   ChatHistoryPersister,
   RedisCacheChatMessageHistoryOptions,
 } from './redis-cache-chat-message-history';
+export { RedisCacheLLMCache } from './redis-cache-llm-cache';
+export type { RedisCacheLLMCacheOptions } from './redis-cache-llm-cache';
 
 // The caches the adapters take, as types (the app creates them from the main entry or `/client`), and what their
 // signatures name
@@ -32,6 +35,9 @@ export type {
   ReadMessagesOptions,
 } from '../messages/message-cache.client';
 export type { MessageCacheStats } from '../messages/message-cache-stats';
+export type { ResponseCacheService } from '../responses/response-cache.service';
+export type { ResponseCacheStats } from '../responses/response-cache-stats';
+export type * from '../responses/response-call';
 export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
 export type {
   CacheLogger,
@@ -41,5 +47,7 @@ export type {
   MessageCacheOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
+  ResolvedResponseOptions,
+  ResponseCacheOptions,
 } from '../options/redis-cache-options';
 export type { Precision } from '../keys';

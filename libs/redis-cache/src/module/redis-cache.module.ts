@@ -1,15 +1,32 @@
-import { Logger, Module, type ConfigurableModuleAsyncOptions, type DynamicModule, type Provider } from '@nestjs/common';
+import {
+  Logger,
+  Module,
+  type ConfigurableModuleAsyncOptions,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { ModuleConnections } from './module-connections';
 import { ModuleBreakers } from './module-breakers';
 import { EmbeddingCacheService } from '../embeddings/embedding-cache.service';
 import { ModuleHealthIndicator, RedisCacheHealthIndicator } from '../health/redis-cache.health';
 import { MessageCacheService } from '../messages/message-cache.service';
+import { ResponseCacheService } from '../responses/response-cache.service';
 import { REDIS_CACHE_CONNECTIONS, REDIS_CACHE_OPTIONS, getRedisCacheConnectionToken } from './redis-cache.tokens';
 import { ConfigurableRedisCacheModule, RAW_OPTIONS_TOKEN } from './redis-cache.module-definition';
 import type { RedisCacheModuleOptions, ResolvedRedisCacheOptions } from '../options/redis-cache-options';
 import { resolveModuleOptions } from '../options/resolve-options';
 
 const logger = new Logger('RedisCache');
+
+/** Closes what the response cache opened itself, at shutdown; the module's connections close on their own. */
+class ResponseCacheShutdown implements OnApplicationShutdown {
+  constructor(private readonly responses: ResponseCacheService) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return this.responses.close();
+  }
+}
 
 const connectionProviders: Provider[] = REDIS_CACHE_CONNECTIONS.map((connection) => ({
   provide: getRedisCacheConnectionToken(connection),
@@ -54,6 +71,24 @@ const serviceProviders: Provider[] = [
         breaker: breakers.get('shared'),
       }),
   },
+  {
+    provide: ResponseCacheService,
+    inject: [ModuleConnections, REDIS_CACHE_OPTIONS, ModuleBreakers],
+    useFactory: (clients: ModuleConnections, options: ResolvedRedisCacheOptions, breakers: ModuleBreakers) => {
+      const { connection } = options.responses;
+      return new ResponseCacheService(clients.get(connection), options.responses, {
+        deadlineMs: options.deadlineMs,
+        logger,
+        breaker: breakers.get(connection),
+      });
+    },
+  },
+  {
+    // the connection the response cache opened for its followers' blocking reads, if it did
+    provide: ResponseCacheShutdown,
+    inject: [ResponseCacheService],
+    useFactory: (responses: ResponseCacheService) => new ResponseCacheShutdown(responses),
+  },
   { provide: RedisCacheHealthIndicator, useClass: ModuleHealthIndicator },
   ...connectionProviders,
 ];
@@ -80,7 +115,8 @@ export interface RedisCacheModuleAsyncOptions extends ConfigurableModuleAsyncOpt
  * `RedisCacheModule.forRootAsync({ imports, inject, useFactory })`.
  *
  * Provides `EmbeddingCacheService` (on the `local` connection), `MessageCacheService`
- * (on `shared`), `RedisCacheHealthIndicator`, and each connection's ioredis client
+ * (on `shared`), `ResponseCacheService` (on `local`, unless `responses.connection`
+ * says `shared`), `RedisCacheHealthIndicator`, and each connection's ioredis client
  * under `getRedisCacheConnectionToken('local' | 'shared')`. It creates and closes
  * the clients itself, or uses the app's own (`{ client }`). When `app.init()`
  * resolves, both connections are ready, or the start waited `readyTimeoutMs` and
@@ -106,6 +142,7 @@ export class RedisCacheModule {
       exports: [
         EmbeddingCacheService,
         MessageCacheService,
+        ResponseCacheService,
         RedisCacheHealthIndicator,
         ...connectionProviders.map((provider) => (provider as { provide: string }).provide),
       ],

@@ -4,6 +4,7 @@ import {
   FAIL_FAST_REDIS_OPTIONS,
   FAIL_FAST_SENTINEL_OPTIONS,
   MESSAGE_DEFAULTS,
+  RESPONSE_DEFAULTS,
   reconnectDelay,
 } from './defaults';
 
@@ -38,7 +39,13 @@ describe('FAIL_FAST_REDIS_OPTIONS', () => {
 
 describe('the defaults apps can import', () => {
   it('are frozen, nested options included: a consumer cannot change them for every client', () => {
-    const exported = { EMBEDDING_DEFAULTS, MESSAGE_DEFAULTS, FAIL_FAST_REDIS_OPTIONS, FAIL_FAST_SENTINEL_OPTIONS };
+    const exported = {
+      EMBEDDING_DEFAULTS,
+      MESSAGE_DEFAULTS,
+      RESPONSE_DEFAULTS,
+      FAIL_FAST_REDIS_OPTIONS,
+      FAIL_FAST_SENTINEL_OPTIONS,
+    };
     const frozen = Object.entries({
       ...exported,
       FAIL_FAST_CLUSTER_OPTIONS,
@@ -47,6 +54,7 @@ describe('the defaults apps can import', () => {
     expect(frozen.map(([name]) => name)).toEqual([
       'EMBEDDING_DEFAULTS',
       'MESSAGE_DEFAULTS',
+      'RESPONSE_DEFAULTS',
       'FAIL_FAST_REDIS_OPTIONS',
       'FAIL_FAST_SENTINEL_OPTIONS',
       'FAIL_FAST_CLUSTER_OPTIONS',

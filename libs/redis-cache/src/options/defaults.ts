@@ -42,6 +42,41 @@ export const MESSAGE_DEFAULTS = Object.freeze({
   buckets: 1,
 } as const);
 
+/** The response cache's option defaults (`responses` in the module's options). */
+export const RESPONSE_DEFAULTS = Object.freeze({
+  connection: 'local',
+  maxEntriesPerTenant: 10_000,
+  ttlSeconds: 60 * 60,
+  maxEntryBytes: 1024 * 1024,
+  leaseTtlMs: 10_000,
+  coalesceTimeoutMs: 60_000,
+} as const);
+
+/**
+ * How long one blocking read of the live streams a process follows waits (XREAD BLOCK), in ms: well under the
+ * fail-fast `commandTimeout`, so that the read never times out on the client's side, and short enough that a
+ * stream added while a read blocks (on a cluster, where the read cannot be cut short) waits at most this long.
+ */
+export const LIVE_READ_BLOCK_MS = 100;
+
+/** The most entries one blocking read of the live streams returns (XREAD COUNT). */
+export const LIVE_READ_COUNT = 1000;
+
+/**
+ * How long a leader's live stream stays after its last entry or its leader's last renewal, in ms: long enough for
+ * a follower that fell behind to read the rest.
+ */
+export const LIVE_STREAM_TTL_MS = 30_000;
+
+/**
+ * How long a tenant's fence (the generation `clearTenant` increments) lives after a clear or a leader's renewal: far
+ * longer than any call in flight, which must not see it expire and start again from zero.
+ */
+export const RESPONSE_FENCE_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** How many misses of `getCachedResponse` a response cache remembers, to fence the `cacheResponse` that follows. */
+export const RECENT_RESPONSE_MISSES = 10_000;
+
 /**
  * The longest TTL, of a cache or of one write: 100 years. The scripts keep deadlines in microseconds, in Lua
  * numbers, exact up to 2^53 (the year 2255); and a TTL past about 3 million years reaches Redis in exponent
@@ -54,6 +89,8 @@ export const MAX_MESSAGE_DEPTH = 64;
 
 /** Longest accepted user id, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 1024;
+/** Longest accepted tenant id (the response cache's), in UTF-16 code units. */
+export const MAX_TENANT_ID_LENGTH = 1024;
 /** Longest accepted conversation id, in UTF-16 code units. */
 export const MAX_CONVERSATION_ID_LENGTH = 256;
 

@@ -1,4 +1,10 @@
-import { MAX_CONVERSATION_ID_LENGTH, MAX_MESSAGE_DEPTH, MAX_TTL_SECONDS, MAX_USER_ID_LENGTH } from './defaults';
+import {
+  MAX_CONVERSATION_ID_LENGTH,
+  MAX_MESSAGE_DEPTH,
+  MAX_TENANT_ID_LENGTH,
+  MAX_TTL_SECONDS,
+  MAX_USER_ID_LENGTH,
+} from './defaults';
 import { RedisCacheInputError } from '../errors';
 import type { Precision } from '../keys';
 import { FLOAT16_MAX } from '../embeddings/float16';
@@ -23,6 +29,11 @@ function assertId(value: unknown, argument: string, maxLength: number): asserts 
 /** A user id: a non-empty, well-formed string of at most `MAX_USER_ID_LENGTH` code units. */
 export function assertUserId(value: unknown): asserts value is string {
   assertId(value, 'userId', MAX_USER_ID_LENGTH);
+}
+
+/** A tenant id (the response cache's): a non-empty, well-formed string of at most `MAX_TENANT_ID_LENGTH` code units. */
+export function assertTenant(value: unknown): asserts value is string {
+  assertId(value, 'tenant', MAX_TENANT_ID_LENGTH);
 }
 
 /**
@@ -100,10 +111,10 @@ export function assertOptions(value: unknown, argument = 'options'): asserts val
  * A write's TTL in ms, from its options: absent, or an object whose
  * `ttlSeconds`, when set, is within the bounds of the caches' own `ttlSeconds`
  * option (an integer from 1 to `MAX_TTL_SECONDS`). Without one, the cache's
- * `cacheTtlMs`.
+ * `cacheTtlMs`. Errors name `argument` (`options` unless given), e.g. `options.ttlSeconds`.
  */
-export function writeTtlMs(value: unknown, cacheTtlMs: number): number {
-  assertOptions(value);
+export function writeTtlMs(value: unknown, cacheTtlMs: number, argument = 'options'): number {
+  assertOptions(value, argument);
   const ttlSeconds = (value as { ttlSeconds?: unknown } | undefined)?.ttlSeconds;
   if (ttlSeconds === undefined) return cacheTtlMs;
   if (
@@ -113,7 +124,7 @@ export function writeTtlMs(value: unknown, cacheTtlMs: number): number {
     ttlSeconds > MAX_TTL_SECONDS
   ) {
     throw new RedisCacheInputError(
-      'options.ttlSeconds',
+      `${argument}.ttlSeconds`,
       `must be an integer from 1 to ${MAX_TTL_SECONDS} (got ${JSON.stringify(ttlSeconds)})`,
     );
   }

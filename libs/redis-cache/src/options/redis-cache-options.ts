@@ -64,7 +64,37 @@ export interface MessageCacheOptions {
   buckets?: number;
 }
 
-/** The options of one write: `cacheEmbedding`, `cacheEmbeddings` or `cacheMessages`. */
+/**
+ * The response cache's options (`responses` in the module's options); each has a default. A response is what a
+ * language model answered one exact call: a result, or a stream's parts.
+ */
+export interface ResponseCacheOptions {
+  /** The module's connection the cache runs on. Default `local`. */
+  connection?: 'local' | 'shared';
+  /** Responses kept per tenant before the least recently used is evicted. Default 10000. */
+  maxEntriesPerTenant?: number;
+  /**
+   * How long a response is served after it was stored, in seconds: 1 to 3153600000 (100 years). Default 1 hour.
+   * Hits do not extend it, so an answer is never older than this. One call may give its response another.
+   */
+  ttlSeconds?: number;
+  /** The largest response stored, encoded, in bytes; a larger one is returned but not stored. Default 1 MiB. */
+  maxEntryBytes?: number;
+  /** When set, entry keys are HMAC-SHA-256 with this secret instead of SHA-256. */
+  hashSecret?: string;
+  /**
+   * How long a leader's lock holds without a renewal, in ms: a leader renews it while it runs, so a leader that
+   * dies is known to its followers within this. Default 10000.
+   */
+  leaseTtlMs?: number;
+  /**
+   * How long a follower waits for its leader's result (or a stream's first part) before it calls the model
+   * itself, in ms. Default 60000.
+   */
+  coalesceTimeoutMs?: number;
+}
+
+/** The options of one write: `cacheEmbedding`, `cacheEmbeddings`, `cacheMessages` or `cacheResponse`. */
 export interface CacheWriteOptions {
   /**
    * The TTL of what this call writes, in seconds, instead of the cache's `ttlSeconds`, within the same bounds: an
@@ -116,6 +146,8 @@ export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logg
   embeddings?: EmbeddingCacheOptions;
   /** The message cache's options. */
   messages?: MessageCacheOptions;
+  /** The response cache's options. */
+  responses?: ResponseCacheOptions;
   /** One breaker per connection, shared by the caches and the health check on it. */
   circuitBreaker?: CircuitBreakerOptions;
   /**
@@ -131,6 +163,9 @@ export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'has
   Pick<EmbeddingCacheOptions, 'hashSecret'>;
 /** The message cache's options in effect, defaults filled in (`MessageCacheClient.options`). */
 export type ResolvedMessageOptions = Required<MessageCacheOptions>;
+/** The response cache's options in effect, defaults filled in (`ResponseCacheService.options`). */
+export type ResolvedResponseOptions = Required<Omit<ResponseCacheOptions, 'hashSecret'>> &
+  Pick<ResponseCacheOptions, 'hashSecret'>;
 /** A connection's circuit breaker options in effect, defaults filled in. */
 export type ResolvedCircuitBreakerOptions = Required<CircuitBreakerOptions>;
 
@@ -139,6 +174,7 @@ export interface ResolvedRedisCacheOptions {
   connections: { local: ResolvedConnectionOptions; shared: ResolvedConnectionOptions };
   embeddings: ResolvedEmbeddingOptions;
   messages: ResolvedMessageOptions;
+  responses: ResolvedResponseOptions;
   circuitBreaker: ResolvedCircuitBreakerOptions;
   deadlineMs: number;
   readyTimeoutMs: number;

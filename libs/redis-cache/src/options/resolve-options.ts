@@ -6,6 +6,7 @@ import {
   EMBEDDING_DEFAULTS,
   MAX_TTL_SECONDS,
   MESSAGE_DEFAULTS,
+  RESPONSE_DEFAULTS,
 } from './defaults';
 import { RedisCacheConfigError } from '../errors';
 import { resolveConnection } from '../connections/connection-options';
@@ -15,6 +16,8 @@ import type {
   MessageCacheOptions,
   RedisCacheModuleOptions,
   ResolvedCircuitBreakerOptions,
+  ResolvedResponseOptions,
+  ResponseCacheOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
   ResolvedRedisCacheOptions,
@@ -104,6 +107,34 @@ export function resolveMessageOptions(options: MessageCacheOptions | undefined):
   return resolved;
 }
 
+/** The response cache's options, checked and completed with `RESPONSE_DEFAULTS`. */
+export function resolveResponseOptions(options: ResponseCacheOptions | undefined): ResolvedResponseOptions {
+  const raw = section(options, 'responses');
+  const connection = raw.connection ?? RESPONSE_DEFAULTS.connection;
+  if (connection !== 'local' && connection !== 'shared') {
+    throw new RedisCacheConfigError('responses.connection', "must be 'local' or 'shared'");
+  }
+  const hashSecret = raw.hashSecret;
+  if (hashSecret !== undefined && (typeof hashSecret !== 'string' || hashSecret.length === 0)) {
+    throw new RedisCacheConfigError('responses.hashSecret', 'must be a non-empty string');
+  }
+  const defaults = RESPONSE_DEFAULTS;
+  return {
+    connection,
+    maxEntriesPerTenant: integer(
+      raw.maxEntriesPerTenant,
+      'responses.maxEntriesPerTenant',
+      defaults.maxEntriesPerTenant,
+    ),
+    ttlSeconds: integer(raw.ttlSeconds, 'responses.ttlSeconds', defaults.ttlSeconds, 1, MAX_TTL_SECONDS),
+    maxEntryBytes: integer(raw.maxEntryBytes, 'responses.maxEntryBytes', defaults.maxEntryBytes),
+    hashSecret,
+    // a lease is renewed every third of it, so below 30 ms the renewals would come faster than a timer is precise
+    leaseTtlMs: integer(raw.leaseTtlMs, 'responses.leaseTtlMs', defaults.leaseTtlMs, 30),
+    coalesceTimeoutMs: integer(raw.coalesceTimeoutMs, 'responses.coalesceTimeoutMs', defaults.coalesceTimeoutMs),
+  };
+}
+
 /** The `deadlineMs` option: a positive integer, `DEFAULT_DEADLINE_MS` when absent. */
 export function resolveDeadline(value: unknown): number {
   return integer(value, 'deadlineMs', DEFAULT_DEADLINE_MS);
@@ -147,6 +178,7 @@ export function resolveModuleOptions(options: RedisCacheModuleOptions): Resolved
     connections: { local, shared },
     embeddings: resolveEmbeddingOptions(options.embeddings),
     messages: resolveMessageOptions(options.messages),
+    responses: resolveResponseOptions(options.responses),
     circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     deadlineMs: resolveDeadline(options.deadlineMs),
     readyTimeoutMs: integer(options.readyTimeoutMs, 'readyTimeoutMs', DEFAULT_READY_TIMEOUT_MS, 0),

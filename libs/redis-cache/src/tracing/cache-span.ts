@@ -21,6 +21,11 @@ export class CacheSpan {
     this.result = hits === 0 ? 'miss' : hits === asked ? 'hit' : 'partial';
   }
 
+  /** How a response call was answered: `hit`, `miss`, `coalesced` or `bypass`. */
+  answered(result: 'hit' | 'miss' | 'coalesced' | 'bypass'): void {
+    this.result = result;
+  }
+
   /** A write or clear that Redis answered: applied, or not (`skipped`). */
   wrote(applied: boolean): void {
     this.result = applied ? 'ok' : 'skipped';

@@ -20,12 +20,17 @@ export const CACHE_OPERATIONS = [
   'cacheMessages',
   'appendMessages',
   'clearConversation',
+  'getCachedResponse',
+  'cacheResponse',
+  'getOrGenerateResponse',
+  'getOrStreamResponse',
+  'clearTenant',
 ] as const;
 
 /** One of `CACHE_OPERATIONS`. */
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number];
 
-/** The connection a cache runs on: `local` for embeddings, `shared` for messages. */
+/** The connection a cache runs on: `local` for embeddings, `shared` for messages, either for responses. */
 export type CacheConnectionRole = 'local' | 'shared';
 
 /**
@@ -33,9 +38,10 @@ export type CacheConnectionRole = 'local' | 'shared';
  * read; `ok` for a write or clear that Redis applied, `skipped` for one Redis
  * answered without applying (an append to a conversation not cached, a
  * conversation over the budget); `fallback` when Redis failed and the call gave
- * its fallback.
+ * its fallback. A response is also `coalesced` (answered by another call's model
+ * call) or `bypass` (no key could be made for the call).
  */
-export type CacheResult = 'hit' | 'partial' | 'miss' | 'ok' | 'skipped' | 'fallback';
+export type CacheResult = 'hit' | 'partial' | 'miss' | 'ok' | 'skipped' | 'fallback' | 'coalesced' | 'bypass';
 
 /** `redis`: the database system, as OpenTelemetry's database conventions name it. */
 export const ATTR_DB_SYSTEM_NAME = 'db.system.name';

@@ -6,6 +6,8 @@ import {
   MessageCacheService,
   RedisCacheHealthIndicator,
   RedisCacheModule,
+  ResponseCacheService,
+  getRedisCacheConnectionToken,
   type RedisCacheModuleOptions,
 } from '@wbot/redis-cache';
 import { inspector } from '../../../../test/support/redis-client';
@@ -23,10 +25,13 @@ const SCRIPT_COMMANDS = [
   'hget', 'hset', 'hdel', 'hmget', 'hkeys', 'hvals', 'hlen', 'hexists', 'hincrby',
   'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'zremrangebyrank', 'zscore', 'zcard',
   'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember',
+  'incr', 'xadd',
 ]; // prettier-ignore
+/** What the response cache's followers send besides: their blocking read, and the means to cut it short. */
+const FOLLOWER_COMMANDS = ['xread', 'client|id', 'client|unblock'];
 const MINIMAL_RULE = [
   'resetkeys', '~wbot:*', 'resetchannels', '-@all',
-  '+evalsha', '+eval', '+ping', '+info', ...SCRIPT_COMMANDS.map((command) => `+${command}`),
+  '+evalsha', '+eval', '+ping', '+info', ...[...SCRIPT_COMMANDS, ...FOLLOWER_COMMANDS].map((command) => `+${command}`),
 ]; // prettier-ignore
 
 const PASSWORD = 's3cr3t-Pa55word-that-must-not-leak';
@@ -98,6 +103,51 @@ it('a user restricted to exactly the minimal rule can run every operation, and i
   expect(embeddings.stats().fallbacks + messages.stats().fallbacks).toBe(0);
   expect(logs).toEqual([]);
   expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  await app.close();
+});
+
+it("a user restricted to exactly the minimal rule runs every operation of the response cache, a follower's included", async () => {
+  const { app, logs } = await boot({ url: server.url, username: 'wbot', password: PASSWORD });
+  const responses = app.get(ResponseCacheService);
+  await until(() => responses.connectionState().status === 'ready');
+  // another process's cache, as far as coalescing goes: it follows this one's leader through Redis
+  const elsewhere = new ResponseCacheService(app.get<Redis>(getRedisCacheConnectionToken('local')));
+  let release!: () => void;
+  const leading = responses.getOrGenerate(
+    'tenant',
+    'k',
+    () => new Promise<string>((resolve) => (release = () => resolve('v'))),
+  );
+  const followers = async () => {
+    const [lock] = await admin.keys('wbot:llm:*:lock:*');
+    return lock === undefined ? -1 : Number(await admin.hget(lock, 'followers'));
+  };
+  await until(async () => (await followers()) === 0);
+  const following = elsewhere.getOrGenerate('tenant', 'k', async () => 'own');
+  await until(async () => (await followers()) === 1);
+  release();
+  expect([await leading, await following]).toEqual([
+    { source: 'miss', value: 'v' },
+    { source: 'coalesced', value: 'v' },
+  ]);
+  const streamed = await responses.getOrStream(
+    'tenant',
+    's',
+    async () => new ReadableStream({ start: (c) => (c.enqueue('done'), c.close()) }),
+    {
+      classify: () => 'finish',
+      failurePart: () => 'failed',
+    },
+  );
+  for await (const _part of streamed.stream as unknown as AsyncIterable<string>);
+  expect(await responses.cacheResponse('tenant', 'c', { a: 1 })).toBe(true);
+  expect(await elsewhere.getCachedResponse('tenant', 'c')).toEqual({ a: 1 });
+  expect(await responses.clearTenant('tenant')).toBe(true);
+
+  expect(responses.stats().fallbacks + elsewhere.stats().fallbacks).toBe(0);
+  expect(logs).toEqual([]);
+  expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  await elsewhere.close();
   await app.close();
 });
 
