@@ -301,7 +301,7 @@ export class EmbeddingCacheService {
 
       const resolved = new Map<string, Vector>();
       await Promise.all([...pending].map(async ([field, promise]) => resolved.set(field, await promise)));
-      return fields.map((field, i) => cached[i] ?? this.convert(resolved.get(field!)!, options));
+      return texts.map((_, i) => cached[i] ?? this.convert(resolved.get(fields[i]!)!, options));
     });
   }
 
@@ -439,7 +439,7 @@ export class EmbeddingCacheService {
     span: CacheSpan | undefined,
   ): Promise<ReadResult> {
     const vectors: (Vector | null)[] = new Array<Vector | null>(texts.length).fill(null);
-    const fields = new Array<string | undefined>(texts.length);
+    const fields = new Array<string | undefined>(texts.length).fill(undefined);
     const asked: number[] = [];
     for (let i = 0; i < texts.length; i++) {
       const near = this.near?.get(userId, texts[i], options?.asFloat32Array);

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { EmbeddingCacheService, type EmbeddingCacheOptions, type NearCacheOptions } from '@wbot/redis-cache';
 import { embeddingField, embeddingKeys } from '../../src/keys';
 import { embeddingStats } from '../../../../test/support/cache-stats';
-import { mastersOf, pause, serving, subscribersOf } from '../support/near-cache';
+import { entryCommands, mastersOf, pause, serving, subscribersOf } from '../support/near-cache';
 import { TOPOLOGIES, startTopology, type Topology } from '../support/topology';
 
 /**
@@ -38,17 +38,6 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
     return created;
   }
 
-  /** The calls of the commands that read or write entries (scripts, HMGET) every master has run so far. */
-  async function entryCommands(): Promise<number> {
-    const counts = await Promise.all(
-      mastersOf(topology.inspect).map(async (node) => {
-        const info = await node.info('commandstats');
-        return [...info.matchAll(/^cmdstat_(evalsha|eval|hmget):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[2]), 0);
-      }),
-    );
-    return counts.reduce((sum, n) => sum + n, 0);
-  }
-
   beforeAll(async () => {
     topology = await startTopology(name);
     client = await topology.connect({ commandTimeout: DEADLINE_MS, disconnectTimeout: 50 });
@@ -72,7 +61,7 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
     const embeddings = await serving(cache());
     await embeddings.cacheEmbedding('u', 'a', vector(1));
     expect(await embeddings.getCachedEmbedding('u', 'a')).toEqual(vector(1));
-    const before = await entryCommands();
+    const before = await entryCommands(mastersOf(topology.inspect));
     const hit = (await embeddings.getCachedEmbedding('u', 'a'))!;
     expect(hit).toEqual(vector(1));
     hit[0] = 99;
@@ -81,7 +70,7 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
       Float32Array.from(vector(1)),
     );
     expect(await embeddings.getCachedEmbeddings('u', ['a', 'a'])).toEqual([vector(1), vector(1)]);
-    expect(await entryCommands()).toBe(before);
+    expect(await entryCommands(mastersOf(topology.inspect))).toBe(before);
     expect(embeddings.stats()).toEqual(embeddingStats({ hits: 6, writes: 1, nearHits: 5 }));
     expect(embeddings.nearCacheUsage()).toEqual({ entries: 1, bytes: ENTRY_BYTES, maxBytes: 1_000_000, serving: true });
   });
@@ -94,10 +83,27 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
     ]);
     expect(await embeddings.getCachedEmbedding('u', 'a')).toEqual(vector(1));
     expect(await embeddings.getCachedEmbeddings('u', ['a', 'b', 'c'])).toEqual([vector(1), vector(2), null]);
-    const before = await entryCommands();
+    const before = await entryCommands(mastersOf(topology.inspect));
     expect(await embeddings.getCachedEmbeddings('u', ['b', 'a'])).toEqual([vector(2), vector(1)]);
-    expect(await entryCommands()).toBe(before);
+    expect(await entryCommands(mastersOf(topology.inspect))).toBe(before);
     expect(embeddings.stats()).toEqual(embeddingStats({ hits: 5, misses: 1, writes: 2, nearHits: 3 }));
+  });
+
+  it('getOrComputeEmbeddings takes what the near cache holds, reads the rest, and computes only the misses', async () => {
+    const embeddings = await serving(cache());
+    await embeddings.cacheEmbeddings('computer', [
+      { text: 'a', embedding: vector(1) },
+      { text: 'b', embedding: vector(2) },
+    ]);
+    await embeddings.getCachedEmbedding('computer', 'a');
+    const computed: string[][] = [];
+    const vectors = await embeddings.getOrComputeEmbeddings('computer', ['a', 'b', 'c', 'a'], async (missing) => {
+      computed.push(missing);
+      return missing.map(() => vector(3));
+    });
+    expect(vectors).toEqual([vector(1), vector(2), vector(3), vector(1)]);
+    expect(computed).toEqual([['c']]);
+    expect(embeddings.stats()).toEqual(embeddingStats({ hits: 4, misses: 1, writes: 3, nearHits: 2 }));
   });
 
   it('never holds more than maxBytes: it evicts its least recently used entries, and keeps none too large', async () => {
@@ -243,7 +249,7 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
     }
     const lastAccess = async (user: string, text: string) =>
       Number(await topology.inspect.zscore(embeddingKeys(user).lru, embeddingField('default', 'float32', text)));
-    const before = await entryCommands();
+    const before = await entryCommands(mastersOf(topology.inspect));
     const accessedBefore = await lastAccess('toucher', 'a');
     const started = performance.now();
     let hits = 0;
@@ -254,7 +260,7 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await sleep(200);
-    const touches = (await entryCommands()) - before;
+    const touches = (await entryCommands(mastersOf(topology.inspect))) - before;
     // 2.2 s at most one touch per entry per interval, batched: at most 6 scripts per user, never one per entry
     expect(hits).toBeGreaterThan(1000);
     expect(touches).toBeGreaterThanOrEqual(2 * 3);

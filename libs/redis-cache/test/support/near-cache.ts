@@ -48,3 +48,14 @@ export async function subscriberCounts(masters: Redis[]): Promise<number[]> {
     }),
   );
 }
+
+/** How many calls of the commands that read or write entries (the scripts, HMGET) `masters` have run so far. */
+export async function entryCommands(masters: Redis[]): Promise<number> {
+  const counts = await Promise.all(
+    masters.map(async (node) => {
+      const info = await node.info('commandstats');
+      return [...info.matchAll(/^cmdstat_(evalsha|eval|hmget):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[2]), 0);
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
