@@ -200,16 +200,38 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
   });
 
   it("never serves an idle entry past the TTL Redis gives it: the cache's, or its own from its write", async () => {
-    const embeddings = await serving(cache({ ttlSeconds: 1 }, { touchIntervalMs: 60_000 }));
-    await embeddings.cacheEmbedding('u', 'cache', vector(1));
-    await embeddings.cacheEmbedding('u', 'own', vector(2), { ttlSeconds: 2 });
+    const short = await serving(cache({ ttlSeconds: 1 }, { touchIntervalMs: 60_000 }));
+    const long = await serving(cache({ ttlSeconds: 60 }, { touchIntervalMs: 60_000 }));
+    await short.cacheEmbedding('idle-cache-ttl', 'a', vector(1));
+    await long.cacheEmbedding('idle-own-ttl', 'a', vector(2), { ttlSeconds: 1 });
+    await long.cacheEmbedding('idle-own-ttl', 'b', vector(3));
     const read = performance.now();
-    expect(await embeddings.getCachedEmbeddings('u', ['cache', 'own'])).toEqual([vector(1), vector(2)]);
-    expect(embeddings.nearCacheUsage()!.entries).toBe(2);
+    expect(await short.getCachedEmbedding('idle-cache-ttl', 'a')).toEqual(vector(1));
+    expect(await long.getCachedEmbeddings('idle-own-ttl', ['a', 'b'])).toEqual([vector(2), vector(3)]);
     await sleep(1050 - (performance.now() - read));
-    expect(await embeddings.getCachedEmbedding('u', 'cache')).toBeNull();
-    await sleep(2050 - (performance.now() - read));
-    expect(await embeddings.getCachedEmbedding('u', 'own')).toBeNull();
+    expect(await short.getCachedEmbedding('idle-cache-ttl', 'a')).toBeNull();
+    expect(await long.getCachedEmbeddings('idle-own-ttl', ['a', 'b'])).toEqual([null, vector(3)]);
+    // b, of the cache's 60 s, from memory
+    expect(short.stats().nearHits + long.stats().nearHits).toBe(1);
+  });
+
+  it('keeps nothing from a read under way when another client writes over what it read', async () => {
+    const embeddings = await serving(cache());
+    const elsewhere = cache({}, false, other);
+    await elsewhere.cacheEmbedding('fenced', 'a', vector(1));
+    // the read's reply waits in the socket while the write over it runs and is announced
+    const resume = pause(mastersOf(client));
+    let reading: Promise<number[] | null>;
+    try {
+      reading = embeddings.getCachedEmbedding('fenced', 'a');
+      await sleep(50);
+      expect(await elsewhere.cacheEmbedding('fenced', 'a', vector(2))).toBe(true);
+      await sleep(50);
+    } finally {
+      resume();
+    }
+    expect(await reading).toEqual(vector(1));
+    expect(await embeddings.getCachedEmbedding('fenced', 'a')).toEqual(vector(2));
     expect(embeddings.stats().nearHits).toBe(0);
   });
 
