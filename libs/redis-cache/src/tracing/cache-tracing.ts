@@ -10,6 +10,17 @@ import {
   type CacheOperation,
 } from './span-attributes';
 
+/**
+ * Runs `work` outside any trace: the timers it starts and the connections it
+ * opens run their callbacks, and send their Redis commands, in the root
+ * context, not in the context of the call that happened to start them. For the
+ * near cache's background work (touches, heartbeat), which belongs to no call.
+ */
+export function untraced<T>(work: () => T): T {
+  if (openTelemetry === undefined) return work();
+  return openTelemetry.context.with(openTelemetry.ROOT_CONTEXT, work);
+}
+
 /** The span names, made once. */
 const SPAN_NAMES = Object.fromEntries(
   CACHE_OPERATIONS.map((operation) => [operation, `wbot.cache ${operation}`]),

@@ -131,6 +131,29 @@ describe('the embedding cache', () => {
     }
   });
 
+  it("sends the near cache's touches outside the trace of the hit that queued them", async () => {
+    const near = await serving(
+      new EmbeddingCacheService(redis.client, { nearCache: { maxBytes: 100_000, touchIntervalMs: 1 } }, runtime),
+    );
+    try {
+      await near.cacheEmbedding('u', 'a', vector(1));
+      await near.getCachedEmbedding('u', 'a');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      tracing.take();
+      const traceId = await tracing.underParent(async (parent) => {
+        await near.getCachedEmbedding('u', 'a');
+        return parent.spanContext().traceId;
+      });
+      // the touch leaves 100 ms after the hit
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const inTrace = tracing.take().filter((span) => span.spanContext().traceId === traceId);
+      expect(inTrace.map((span) => span.name).sort()).toEqual(['app request', 'wbot.cache getCachedEmbedding']);
+      expect(near.stats().nearHits).toBe(1);
+    } finally {
+      await near.close();
+    }
+  });
+
   it('traces a write with the entries it evicted past maxEntriesPerUser', async () => {
     await cache.cacheEmbedding('u', 'old', vector(1));
     const { span } = await traced(() =>

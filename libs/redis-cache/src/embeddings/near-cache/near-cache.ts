@@ -3,6 +3,7 @@ import type { EmbeddingKeys } from '../../keys';
 import { NEAR_CACHE_TOUCH_FLUSH_MS } from '../../options/defaults';
 import type { CacheLogger, ResolvedNearCacheOptions } from '../../options/redis-cache-options';
 import { ThrottledWarning } from '../../resilience/throttled-warning';
+import { untraced } from '../../tracing/cache-tracing';
 import { InvalidationChannel } from './invalidation-channel';
 import { NearEntries, type NearEntry } from './near-entries';
 import { ReadFence } from './read-fence';
@@ -64,18 +65,22 @@ export class NearCache {
   constructor(private readonly context: NearCacheContext) {
     this.entries = new NearEntries(context.options.maxBytes);
     this.warning = new ThrottledWarning(context.logger);
-    this.channel = new InvalidationChannel(context.client, {
-      message: (text) => this.invalidated(text),
-      resync: () => {
-        this.fence.all();
-        this.entries.clear();
-      },
-      refused: (reason) =>
-        this.warning.warn(
-          `Redis connection "${context.connection}" refused the near cache's subscription, which serves nothing ` +
-            `without it: ${reason}`,
-        ),
-    });
+    // its connections and its heartbeat belong to no caller's trace
+    this.channel = untraced(
+      () =>
+        new InvalidationChannel(context.client, {
+          message: (text) => this.invalidated(text),
+          resync: () => {
+            this.fence.all();
+            this.entries.clear();
+          },
+          refused: (reason) =>
+            this.warning.warn(
+              `Redis connection "${context.connection}" refused the near cache's subscription, which serves nothing ` +
+                `without it: ${reason}`,
+            ),
+        }),
+    );
   }
 
   /** A copy of the user's vector for `text` if it may be served now, as `number[]` or a `Float32Array`. */
@@ -162,7 +167,8 @@ export class NearCache {
     if (list) list.push(entry);
     else this.queued.set(key, [entry]);
     if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), NEAR_CACHE_TOUCH_FLUSH_MS);
+    // the touches belong to no caller's trace, though a hit in one queued them
+    this.flushTimer = untraced(() => setTimeout(() => this.flush(), NEAR_CACHE_TOUCH_FLUSH_MS));
     this.flushTimer.unref();
   }
 
