@@ -194,8 +194,8 @@ match each reply to the oldest pending command. Here 32 requests share one conne
 thread, so more connections would not make it faster either; they would cost a file descriptor,
 buffers and a handshake each, and lose the ordering. That is why both clients default to one
 connection, and why Nest's Redis modules give one client per name. A dedicated connection is
-needed only for blocking commands (BLPOP), WATCH/MULTI transactions and pub/sub, none of which
-this library uses. To use more cores, run more Node processes, each with its own connection.`;
+needed only for blocking commands (BLPOP), WATCH/MULTI transactions and pub/sub: this library
+uses only the last, for its opt-in near cache, on a subscriber connection of its own per master. To use more cores, run more Node processes, each with its own connection.`;
 }
 
 /** The generated sections, by marker name, in the order they appear in the doc. */
