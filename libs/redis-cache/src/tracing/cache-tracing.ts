@@ -1,4 +1,4 @@
-import type { SpanOptions } from '@opentelemetry/api';
+import type { Span, SpanOptions } from '@opentelemetry/api';
 import { CacheSpan } from './cache-span';
 import { cacheTracer, openTelemetry } from './tracer';
 import {
@@ -46,16 +46,9 @@ export class CacheTracing {
     batchSize: number | undefined,
     call: (span: CacheSpan | undefined) => Promise<T>,
   ): Promise<T> {
-    if (cacheTracer === undefined) return call(undefined);
-    const span = cacheTracer.startSpan(SPAN_NAMES[operation], SPAN_OPTIONS);
-    if (!span.isRecording()) {
-      span.end();
-      return call(undefined);
-    }
-    span.setAttribute(ATTR_DB_SYSTEM_NAME, 'redis');
-    span.setAttribute(ATTR_CONNECTION, this.connection);
-    if (batchSize !== undefined) span.setAttribute(ATTR_BATCH_SIZE, batchSize);
-    const traced = new CacheSpan(span);
+    const started = this.start(operation, batchSize);
+    if (started === undefined) return call(undefined);
+    const [span, traced] = started;
     const { context, trace } = openTelemetry!;
     return context.with(trace.setSpan(context.active(), span), call, undefined, traced).then(
       (value) => {
@@ -67,5 +60,31 @@ export class CacheTracing {
         throw error;
       },
     );
+  }
+
+  /**
+   * Traces an operation that was done at once, without Redis (a hit the near
+   * cache served): a span that `describe` fills in and that ends at once; no
+   * context is entered, since nothing runs under it.
+   */
+  done(operation: CacheOperation, batchSize: number | undefined, describe: (span: CacheSpan) => void): void {
+    const started = this.start(operation, batchSize);
+    if (started === undefined) return;
+    describe(started[1]);
+    started[1].end();
+  }
+
+  /** The operation's span and what records it, or undefined when it does not record. */
+  private start(operation: CacheOperation, batchSize: number | undefined): [Span, CacheSpan] | undefined {
+    if (cacheTracer === undefined) return undefined;
+    const span = cacheTracer.startSpan(SPAN_NAMES[operation], SPAN_OPTIONS);
+    if (!span.isRecording()) {
+      span.end();
+      return undefined;
+    }
+    span.setAttribute(ATTR_DB_SYSTEM_NAME, 'redis');
+    span.setAttribute(ATTR_CONNECTION, this.connection);
+    if (batchSize !== undefined) span.setAttribute(ATTR_BATCH_SIZE, batchSize);
+    return [span, new CacheSpan(span)];
   }
 }
