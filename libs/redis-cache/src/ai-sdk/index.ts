@@ -22,12 +22,15 @@ export type {
   EmbeddingReadOptions,
 } from '../embeddings/embedding-cache.service';
 export type { EmbeddingCacheStats } from '../embeddings/embedding-cache-stats';
+export type { NearCacheUsage } from '../embeddings/near-cache/near-cache';
 export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
 export type {
   CacheLogger,
   CacheRuntimeOptions,
   CacheWriteOptions,
   EmbeddingCacheOptions,
+  NearCacheOptions,
   ResolvedEmbeddingOptions,
+  ResolvedNearCacheOptions,
 } from '../options/redis-cache-options';
 export type { Precision } from '../keys';

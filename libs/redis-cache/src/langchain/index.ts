@@ -25,6 +25,7 @@ export type {
   EmbeddingReadOptions,
 } from '../embeddings/embedding-cache.service';
 export type { EmbeddingCacheStats } from '../embeddings/embedding-cache-stats';
+export type { NearCacheUsage } from '../embeddings/near-cache/near-cache';
 export type {
   CachedMessage,
   MessageCacheClient,
@@ -39,7 +40,9 @@ export type {
   CacheWriteOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,
+  NearCacheOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
+  ResolvedNearCacheOptions,
 } from '../options/redis-cache-options';
 export type { Precision } from '../keys';
