@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Cluster, Redis } from 'ioredis';
-import { EmbeddingCacheService, RedisCacheModule } from '@wbot/redis-cache';
+import { EmbeddingCacheService, RedisCacheModule, createCacheRedis } from '@wbot/redis-cache';
+import { embeddingKeys } from '../../src/keys';
 import { until } from '../../../../test/support/until';
 import { mastersOf, pause, serving, subscriberCounts, subscribersOf } from '../support/near-cache';
 import { TOPOLOGIES, startTopology, type Topology } from '../support/topology';
@@ -111,7 +112,7 @@ describe.each(TOPOLOGIES)('the near cache’s channel, on %s', (name) => {
   });
 });
 
-describe('the near cache’s channel, refused by Redis', () => {
+describe('the near cache’s channel, on a single node', () => {
   let topology: Topology;
   let client: Redis | Cluster;
 
@@ -123,6 +124,26 @@ describe('the near cache’s channel, refused by Redis', () => {
   afterAll(async () => {
     client.disconnect();
     await topology.stop();
+  });
+
+  it('reads the announcements of a client with a keyPrefix, whose keys carry it', async () => {
+    const url = (topology.connection as { url: string }).url;
+    const prefixed = createCacheRedis(url, { keyPrefix: 'app:' });
+    const elsewhere = createCacheRedis(url, { keyPrefix: 'app:' });
+    const embeddings = new EmbeddingCacheService(prefixed, { nearCache: { maxBytes: 1_000_000 } });
+    try {
+      await serving(embeddings);
+      await embeddings.cacheEmbedding('prefixed', 'a', [1]);
+      await embeddings.getCachedEmbedding('prefixed', 'a');
+      expect(await (topology.inspect as Redis).exists('app:' + embeddingKeys('prefixed').vectors)).toBe(1);
+      expect(await new EmbeddingCacheService(elsewhere).clearUser('prefixed')).toBe(true);
+      await until(() => embeddings.nearCacheUsage()!.entries === 0, 1000);
+      expect(await embeddings.getCachedEmbedding('prefixed', 'a')).toBeNull();
+    } finally {
+      await embeddings.close();
+      prefixed.disconnect();
+      elsewhere.disconnect();
+    }
   });
 
   it('serves nothing while Redis refuses the subscription, says why, and serves once it is allowed', async () => {

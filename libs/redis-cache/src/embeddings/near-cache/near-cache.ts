@@ -20,6 +20,12 @@ export interface NearCacheUsage {
   serving: boolean;
 }
 
+/** The prefix ioredis puts before every key of the client's commands (its `keyPrefix`), which announcements carry. */
+function keyPrefixOf(client: Redis | Cluster): string {
+  const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+  return options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
+}
+
 /** What the near cache needs from the service it sits in. */
 export interface NearCacheContext {
   readonly client: Redis | Cluster;
@@ -61,8 +67,10 @@ export class NearCache {
   /** The entries whose touch waits to be sent, by user (`vec` key). */
   private readonly queued = new Map<string, NearEntry[]>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly keyPrefix: string;
 
   constructor(private readonly context: NearCacheContext) {
+    this.keyPrefix = keyPrefixOf(context.client);
     this.entries = new NearEntries(context.options.maxBytes);
     this.warning = new ThrottledWarning(context.logger);
     // its connections and its heartbeat belong to no caller's trace
@@ -155,7 +163,8 @@ export class NearCache {
 
   /** An announcement: the user's `vec` key, then the fields that changed, or none when all of them are gone. */
   private invalidated(text: string): void {
-    const [vectorsKey, ...fields] = text.split(' ');
+    const [key, ...fields] = text.split(' ');
+    const vectorsKey = key.startsWith(this.keyPrefix) ? key.slice(this.keyPrefix.length) : key;
     this.fence.user(vectorsKey);
     this.entries.forget(vectorsKey, fields.length > 0 ? fields : undefined);
   }
