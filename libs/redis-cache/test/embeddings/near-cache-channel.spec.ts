@@ -146,6 +146,24 @@ describe('the near cache’s channel, on a single node', () => {
     }
   });
 
+  it('subscribes and serves on a client with autopipelining on', async () => {
+    const url = (topology.connection as { url: string }).url;
+    const pipelining = createCacheRedis(url, { enableAutoPipelining: true });
+    const embeddings = new EmbeddingCacheService(pipelining, { nearCache: { maxBytes: 1_000_000 } });
+    try {
+      await serving(embeddings);
+      await embeddings.cacheEmbedding('pipelined', 'a', [1]);
+      await embeddings.getCachedEmbedding('pipelined', 'a');
+      // serving still after a few heartbeats
+      await sleep(600);
+      expect(await embeddings.getCachedEmbedding('pipelined', 'a')).toEqual([1]);
+      expect(embeddings.stats().nearHits).toBe(1);
+    } finally {
+      await embeddings.close();
+      pipelining.disconnect();
+    }
+  });
+
   it('serves nothing while Redis refuses the subscription, says why, and serves once it is allowed', async () => {
     const admin = topology.inspect as Redis;
     const warnings: string[] = [];
