@@ -25,7 +25,7 @@ import type { CacheSpan } from '../tracing/cache-span';
 import { CacheTracing } from '../tracing/cache-tracing';
 import { defineScripts, runScript } from '../scripts/lua-scripts';
 import { EMBEDDING_SCRIPTS } from './embedding-scripts';
-import { readStored, scriptKeys, touchStored } from './embedding-reads';
+import { decodeRead, readStored, scriptKeys, touchStored } from './embedding-reads';
 import { NearCache, type NearCacheUsage } from './near-cache/near-cache';
 import { BYTES_PER_ELEMENT, decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
 
@@ -494,9 +494,10 @@ export class EmbeddingCacheService {
             : undefined;
         vectors[i] =
           bytes &&
-          this.decode(
+          decodeRead(
             bytes,
-            options,
+            this.options.precision,
+            options?.asFloat32Array,
             fill && ((vector) => this.near!.fill(ticket!, userId, keys, { ...fill, vector })),
           );
         if (vectors[i]) hits++;
@@ -509,25 +510,6 @@ export class EmbeddingCacheService {
     } finally {
       if (ticket !== undefined) this.near!.end();
     }
-  }
-
-  /**
-   * Stored bytes as the caller asked for them; `keep`, when given, is offered the
-   * vector decoded once as `number[]` for the near cache, which then owns it.
-   */
-  private decode(
-    bytes: Buffer,
-    options: EmbeddingReadOptions | undefined,
-    keep?: (vector: number[]) => boolean,
-  ): Vector | null {
-    const { precision } = this.options;
-    if (!keep)
-      return options?.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision);
-    const vector = decodeToArray(bytes, precision);
-    if (!vector) return null;
-    const kept = keep(vector);
-    if (options?.asFloat32Array) return Float32Array.from(vector);
-    return kept ? vector.slice() : vector;
   }
 
   /**

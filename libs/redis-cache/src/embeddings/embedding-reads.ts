@@ -1,8 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { EmbeddingKeys } from '../keys';
+import type { EmbeddingKeys, Precision } from '../keys';
 import { isOutOfMemory } from '../resilience/out-of-memory';
 import { runScript, runScriptThen } from '../scripts/lua-scripts';
 import { EMBEDDING_SCRIPTS } from './embedding-scripts';
+import { decodeToArray, decodeToFloat32Array } from './vector-codec';
 
 /** A user's keys in the order the scripts take them; the set and the clear also take the fence of a clear. */
 export function scriptKeys({ vectors, lru, deadlines, cleared }: EmbeddingKeys, fenced = false): string[] {
@@ -82,4 +83,23 @@ export async function touchStored(
     ...fields,
   ])) as [string, ...number[]];
   return expiresIn;
+}
+
+/**
+ * Stored bytes as the caller asked for them (null for bytes that are no vector).
+ * `keep`, when given, is offered the vector decoded once as `number[]`, for the
+ * near cache, which then owns it: the caller gets a copy.
+ */
+export function decodeRead(
+  bytes: Buffer,
+  precision: Precision,
+  asFloat32Array: boolean | undefined,
+  keep?: (vector: number[]) => boolean,
+): number[] | Float32Array | null {
+  if (!keep) return asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision);
+  const vector = decodeToArray(bytes, precision);
+  if (!vector) return null;
+  const kept = keep(vector);
+  if (asFloat32Array) return Float32Array.from(vector);
+  return kept ? vector.slice() : vector;
 }
