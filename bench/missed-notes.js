@@ -85,6 +85,24 @@ against ${ms(batchMs + rttMs)} batched, a projected ${x(projected)} (a projectio
 figures, not a measurement). Callers that can take \`asFloat32Array: true\` skip the number[]
 conversion.`;
   },
+  'near-hit-raw': ({ results: { nearCache: n }, load }) =>
+    `${load(n.hot.near)}A near hit costs Node ${us(n.hot.near.nodeCpuUsPerOp)} against
+${us(n.hot.raw.nodeCpuUsPerOp)} for the floor's GET and decode, and no Redis time. More than half of it is the
+copy each caller gets of its own: \`slice()\` of a ${int(DIMENSIONS)}-element \`number[]\` of doubles
+(${int(DIMENSIONS * 8)} bytes to allocate and copy, and as much garbage for the young generation to collect),
+then the argument checks, the LRU move and the promise. A vector shared by all callers, frozen, would save the
+copy; the library gives each caller an array of its own instead.`,
+  'near-memory': ({ results: { nearCache: n } }) =>
+    `The near cache evicts before it adds, so its bytes can't pass maxBytes: a miss here is a bug
+(${int(Math.max(...n.memory.rounds.map((u) => u.bytes)))} bytes counted against ${int(n.memory.maxBytes)}).`,
+  'near-mixed-ops': ({ results: { nearCache: n }, load }) =>
+    `${load(n.mixed.on)}With the near cache on, ${(100 * n.mixed.on.nearShare.value).toFixed(0)}% of the reads
+came from memory; the others, and the refreshes, went to Redis (Node ${us(n.mixed.on.nodeCpuUsPerOp)} per read on,
+${us(n.mixed.off.nodeCpuUsPerOp)} off).`,
+  'near-mixed-redis-cpu': ({ results: { nearCache: n } }) =>
+    `Redis spent ${us(n.mixed.on.redisCpuUsPerOp)} per read with the near cache on, against
+${us(n.mixed.off.redisCpuUsPerOp)} off: the reads it did not serve (${(100 * (1 - n.mixed.on.nearShare.value)).toFixed(0)}%),
+each a script and an HMGET, and the refreshes of its hits, one script per user per second.`,
   'read-raw': ({ m: { ours, raw }, load }) =>
     `${load(ours.read)}Ours sends the read script (bookkeeping: the LRU, five TTLs, the lease
 on a miss) and then a native LRANGE, in one round trip: Redis ${us(ours.read.redisCpuUsPerOp)} per read

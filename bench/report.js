@@ -146,6 +146,41 @@ ${table(header, [row(b.batch), row(b.sequential)])}
 The batch is **${xRange(ratio(b.batch, b.sequential))}** faster (the median of the rounds' ratios).`;
 }
 
+/** The near cache: its hot hits against the floor, its memory against its bound, the mixed workload on and off. */
+function nearCache({ nearCache: n }) {
+  const header = [
+    'Case: system',
+    'ops/s (min–max)',
+    'p50',
+    'p99',
+    'Node CPU / op',
+    'Redis CPU / op',
+    'Served from memory',
+  ];
+  const share = (r) => (r.nearShare ? `${(100 * r.nearShare.value).toFixed(0)}%` : '');
+  const row = (name, r) => [`${name}: ${r.label}`, ops(r), ms(r.p50Ms), ms(r.p99Ms), ...cpu(r), share(r)];
+  const rows = [
+    row('hot-set hit', n.hot.near),
+    row('hot-set hit', n.hot.raw),
+    row('mixed 80/5', n.mixed.on),
+    row('mixed 80/5', n.mixed.off),
+  ];
+  const most = Math.max(...n.memory.rounds.map((usage) => usage.bytes));
+  const memory = [
+    ['maxBytes', int(n.memory.maxBytes)],
+    ['bytes it counted, most of any round', `${int(most)} (${n.memory.rounds[0].entries} entries)`],
+    ['bytes per entry, as it counts them', int(n.memory.countedPerEntry)],
+    ['heap growth per entry, after GC (V8)', int(n.memory.heapPerEntry)],
+  ];
+  return `${table(header, rows)}
+
+Hot-set hits are **${xRange(ratio(n.hot.near, n.hot.raw))}** the floor's, and the mixed workload ran
+**${xRange(ratio(n.mixed.on, n.mixed.off))}** as many reads a second with the near cache as without, for
+${us(n.mixed.on.redisCpuUsPerOp)} of Redis CPU per read against ${us(n.mixed.off.redisCpuUsPerOp)} (median rounds).
+
+${table(['Memory of a near cache of a third of the texts', ''], memory)}`;
+}
+
 /** Ours with autopipelining off and on, case by case, and what to default to. */
 function autopipelining(results) {
   const pairs = Object.entries(SUITES).flatMap(([suite, { noun, cases }]) => {
@@ -194,8 +229,8 @@ match each reply to the oldest pending command. Here 32 requests share one conne
 thread, so more connections would not make it faster either; they would cost a file descriptor,
 buffers and a handshake each, and lose the ordering. That is why both clients default to one
 connection, and why Nest's Redis modules give one client per name. A dedicated connection is
-needed only for blocking commands (BLPOP), WATCH/MULTI transactions and pub/sub, none of which
-this library uses. To use more cores, run more Node processes, each with its own connection.`;
+needed only for blocking commands (BLPOP), WATCH/MULTI transactions and pub/sub: this library
+uses only the last, for its opt-in near cache, on a subscriber connection of its own per master. To use more cores, run more Node processes, each with its own connection.`;
 }
 
 /** The generated sections, by marker name, in the order they appear in the doc. */
@@ -205,6 +240,7 @@ const SECTIONS = {
   'report-targets': targetsTable,
   'report-embeddings': embeddings,
   'report-messages': (results) => suiteFigures('messages', results),
+  'report-near-cache': nearCache,
   'report-autopipelining': autopipelining,
   'report-decode': decode,
   'report-notes': notes,

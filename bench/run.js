@@ -7,6 +7,7 @@ const os = require('node:os');
 const { join } = require('node:path');
 const { runEmbeddings } = require('./embeddings');
 const { runMessages } = require('./messages');
+const { runNearCache } = require('./near-cache');
 const { timings } = require('./lib/harness');
 const { plainClient, redisUrl, serverInfo } = require('./lib/redis');
 const { writeReport } = require('./report');
@@ -62,6 +63,7 @@ async function main() {
     const started = Date.now();
     const embeddings = await runEmbeddings(url, admin);
     const messages = await runMessages(url, admin);
+    const nearCache = await runNearCache(url, admin);
     await admin.flushall();
     machine.loadEnd = os.loadavg()[0];
     machine.steal = steal();
@@ -71,6 +73,7 @@ async function main() {
       seconds: Math.round((Date.now() - started) / 1000),
       embeddings,
       messages,
+      nearCache,
     };
     writeFileSync(RESULTS, JSON.stringify(results, null, 2));
     const report = await writeReport(results);

@@ -21,6 +21,38 @@ function oursAgainst(area, suite, figure, rows) {
   }));
 }
 
+/** The near cache's rows: ours with it on against the raw floor, its memory against its bound, it on against off. */
+const NEAR_CACHE_TARGETS = [
+  {
+    id: 'near-hit-raw',
+    area: 'Near cache, hot-set hits',
+    label: 'ours with the near cache / raw float32 GET',
+    min: 20,
+    values: ({ nearCache: { hot } }) => ratios(hot.near.opsPerSecRounds, hot.raw.opsPerSecRounds),
+  },
+  {
+    id: 'near-memory',
+    area: 'Near cache, memory',
+    label: 'its bytes, as it counts them / maxBytes',
+    max: 1,
+    values: ({ nearCache: { memory } }) => memory.rounds.map(({ bytes, maxBytes }) => bytes / maxBytes),
+  },
+  {
+    id: 'near-mixed-ops',
+    area: 'Near cache, mixed 80/5',
+    label: 'ops/s, near cache on / off',
+    min: 2,
+    values: ({ nearCache: { mixed } }) => ratios(mixed.on.opsPerSecRounds, mixed.off.opsPerSecRounds),
+  },
+  {
+    id: 'near-mixed-redis-cpu',
+    area: 'Near cache, mixed 80/5',
+    label: 'Redis CPU per read, near cache on / off',
+    max: 0.5,
+    values: ({ nearCache: { mixed } }) => ratios(mixed.on.redisCpuRounds, mixed.off.redisCpuRounds),
+  },
+];
+
 const TARGETS = [
   ...oursAgainst('Hit path', 'embeddings', 'hits', [
     { id: 'hit-raw', peer: 'raw', label: 'ours / raw float32 GET', min: 0.6 },
@@ -77,6 +109,7 @@ const TARGETS = [
     unit: 'µs',
     values: ({ messages }) => messages.systems.ours.read.commandsRounds.map(redisTimePerRead),
   },
+  ...NEAR_CACHE_TARGETS,
   ...oursAgainst('Message append (1)', 'messages', 'append', [
     { id: 'append-langchain', peer: 'langchain', label: 'ours / LangChain.js addMessage', min: 0.9 },
   ]),
@@ -97,11 +130,11 @@ function redisTimePerRead(commands) {
 }
 
 /**
- * Every target with what was `measured` (the per-round values, their median
- * `value`, `min` and `max`) and whether the median `met` it.
+ * Every target (or those `which` keeps) with what was `measured` (the per-round
+ * values, their median `value`, `min` and `max`) and whether the median `met` it.
  */
-function evaluateTargets(results) {
-  return TARGETS.map((target) => {
+function evaluateTargets(results, which = () => true) {
+  return TARGETS.filter(which).map((target) => {
     const measured = summarize(target.values(results));
     const met = target.min !== undefined ? measured.value >= target.min : measured.value <= target.max;
     return { ...target, measured, met };

@@ -6,6 +6,7 @@ import {
   DEFAULT_READY_TIMEOUT_MS,
   EMBEDDING_DEFAULTS,
   MESSAGE_DEFAULTS,
+  NEAR_CACHE_DEFAULTS,
 } from '../libs/redis-cache/src/options/defaults';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../libs/redis-cache/src/options/defaults';
 
@@ -69,6 +70,9 @@ const DEFAULTS: Record<string, unknown> = {
   ...Object.fromEntries(Object.entries(MESSAGE_DEFAULTS).map(([name, value]) => [`messages.${name}`, value])),
   ...Object.fromEntries(
     Object.entries(CIRCUIT_BREAKER_DEFAULTS).map(([name, value]) => [`circuitBreaker.${name}`, value]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(NEAR_CACHE_DEFAULTS).map(([name, value]) => [`embeddings.nearCache.${name}`, value]),
   ),
   deadlineMs: DEFAULT_DEADLINE_MS,
   readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,

@@ -7,9 +7,11 @@ import request from 'supertest';
 import { ConversationRepository } from '../src/database/conversation.repository';
 import type { SqliteConversationRepository } from '../src/database/sqlite-conversation.repository';
 import { LOG_DESTINATION } from '../src/logging/log-destination';
+import { EmbeddingCacheService } from '@wbot/redis-cache';
 import { bootDemo } from './support/demo-app';
 import { startDemoStack, type DemoStack } from './support/demo-stack';
 import { RedisServer } from './support/redis-server';
+import { until } from './support/until';
 
 const API_KEY = 'test-api-key-0123456789';
 
@@ -70,6 +72,46 @@ describe('API key', () => {
   );
 });
 
+/** The value of each sample line of `/metrics`, by metric name and labels exactly as printed. */
+async function scrapeMetrics(http: ReturnType<typeof request>): Promise<Map<string, number>> {
+  const response = await http.get('/metrics').expect(200);
+  expect(response.headers['content-type']).toMatch(/^text\/plain; .*version=0\.0\.4/);
+  const samples = new Map<string, number>();
+  for (const line of response.text.split('\n')) {
+    const match = /^(\S+(?:\{.*\})?) (\S+)$/.exec(line);
+    if (match && !line.startsWith('#')) samples.set(match[1], Number(match[2]));
+  }
+  return samples;
+}
+
+describe('GET /metrics with EMBEDDING_NEAR_CACHE_BYTES', () => {
+  let stack: DemoStack;
+  let http: ReturnType<typeof request>;
+  beforeAll(async () => {
+    stack = await startDemoStack({ EMBEDDING_NEAR_CACHE_BYTES: '1000000' });
+    http = request(stack.app.getHttpServer());
+  });
+  afterAll(() => stack.close());
+
+  it("shows the near cache's hits, its bytes and entries, and whether it serves", async () => {
+    const embeddings = stack.app.get(EmbeddingCacheService);
+    await until(() => embeddings.nearCacheUsage()!.serving);
+    for (let i = 0; i < 3; i++) {
+      await http
+        .post('/users/u/embeddings/embed')
+        .send({ texts: ['a'] })
+        .expect(200);
+    }
+    const samples = await scrapeMetrics(http);
+    expect(samples.get('wbot_cache_events_total{connection="local",event="near_hits"}')).toBe(1);
+    expect(samples.get('wbot_cache_events_total{connection="local",event="hits"}')).toBe(2);
+    // one 384-d vector of an entry whose text is one character: 384 × 8 + 2 + 400 bytes
+    expect(samples.get('wbot_near_cache_bytes')).toBe(384 * 8 + 2 + 400);
+    expect(samples.get('wbot_near_cache_entries')).toBe(1);
+    expect(samples.get('wbot_near_cache_serving')).toBe(1);
+  });
+});
+
 describe('GET /metrics', () => {
   let stack: DemoStack;
   let http: ReturnType<typeof request>;
@@ -79,17 +121,7 @@ describe('GET /metrics', () => {
   });
   afterAll(() => stack.close());
 
-  /** The value of each sample line, by metric name and labels exactly as printed. */
-  async function scrape(): Promise<Map<string, number>> {
-    const response = await http.get('/metrics').expect(200);
-    expect(response.headers['content-type']).toMatch(/^text\/plain; .*version=0\.0\.4/);
-    const samples = new Map<string, number>();
-    for (const line of response.text.split('\n')) {
-      const match = /^(\S+(?:\{.*\})?) (\S+)$/.exec(line);
-      if (match && !line.startsWith('#')) samples.set(match[1], Number(match[2]));
-    }
-    return samples;
-  }
+  const scrape = () => scrapeMetrics(http);
 
   it('counts cache outcomes per operation and connection, mirrors the library counters, and times requests per route', async () => {
     const { id } = (await http.post('/conversations').expect(201)).body;
@@ -139,6 +171,7 @@ describe('GET /metrics', () => {
     expect(event('local', 'hits')).toBe(1);
     expect(event('local', 'misses')).toBe(2);
     expect(event('local', 'writes')).toBe(1);
+    expect(event('local', 'near_hits')).toBe(0);
 
     const requests = (route: string, status: number, method = 'GET') =>
       samples.get(`http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`);

@@ -63,13 +63,19 @@ function libraryWithoutOpenTelemetry() {
  * Ours: EmbeddingCacheService on a client from the library's createCacheRedis,
  * `precision` float32 (the default) or float16; one user per configuration.
  * `withoutOpenTelemetry` runs it on a copy of the library that found no
- * `@opentelemetry/api`.
+ * `@opentelemetry/api`; `nearCache` turns the near cache on with those options.
  */
-async function ours(url, { enableAutoPipelining }, { precision = 'float32', withoutOpenTelemetry = false } = {}) {
+async function ours(
+  url,
+  { enableAutoPipelining },
+  { precision = 'float32', withoutOpenTelemetry = false, nearCache = undefined } = {},
+) {
   const { createCacheRedis, EmbeddingCacheService } = withoutOpenTelemetry ? libraryWithoutOpenTelemetry() : library;
   const client = await ready(createCacheRedis(url, { enableAutoPipelining }));
-  const cache = new EmbeddingCacheService(client, { maxEntriesPerUser: MAX_ENTRIES_PER_USER, precision });
-  const user = `bench-user-${precision}-autopipelining-${enableAutoPipelining ? 'on' : 'off'}${withoutOpenTelemetry ? '-no-otel' : ''}`;
+  const cache = new EmbeddingCacheService(client, { maxEntriesPerUser: MAX_ENTRIES_PER_USER, precision, nearCache });
+  const user =
+    `bench-user-${precision}-autopipelining-${enableAutoPipelining ? 'on' : 'off'}` +
+    `${withoutOpenTelemetry ? '-no-otel' : ''}${nearCache ? `-near-${nearCache.maxBytes}` : ''}`;
   // A miss on an absent user loads the script and writes nothing.
   await cache.getCachedEmbedding(user, 'prime');
   return {
@@ -86,7 +92,10 @@ async function ours(url, { enableAutoPipelining }, { precision = 'float32', with
     hit: async (i) => isVector(await cache.getCachedEmbedding(user, text(i))),
     write: (i) => cache.cacheEmbedding(user, text(i), vectorFor(i)),
     stats: () => cache.stats(),
-    close: () => client.quit(),
+    close: async () => {
+      await cache.close();
+      await client.quit();
+    },
   };
 }
 

@@ -129,4 +129,15 @@ describe('the demo environment', () => {
       redisCacheOptions(validateEnvironment({ REDIS_URL: 'redis://x' }), clients).messages?.buckets,
     ).toBeUndefined();
   });
+
+  it('turns the near cache on with EMBEDDING_NEAR_CACHE_BYTES, and leaves it off without', () => {
+    const clients = { local: {} as Redis, shared: {} as Redis };
+    const near = validateEnvironment({ REDIS_URL: 'redis://x', EMBEDDING_NEAR_CACHE_BYTES: '1048576' });
+    expect(redisCacheOptions(near, clients).embeddings?.nearCache).toEqual({ maxBytes: 1_048_576 });
+    const off = validateEnvironment({ REDIS_URL: 'redis://x' });
+    expect(redisCacheOptions(off, clients).embeddings?.nearCache).toBeUndefined();
+    expect(() => validateEnvironment({ REDIS_URL: 'redis://x', EMBEDDING_NEAR_CACHE_BYTES: '0' })).toThrow(
+      /EMBEDDING_NEAR_CACHE_BYTES must not be less than 1/,
+    );
+  });
 });

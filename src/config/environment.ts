@@ -77,6 +77,12 @@ export class Environment {
   @Min(1)
   EMBEDDING_TTL_SECONDS?: number;
 
+  /** When set, the embedding cache keeps hot vectors in this process too, in at most this many bytes. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  EMBEDDING_NEAR_CACHE_BYTES?: number;
+
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -65,6 +65,10 @@ export function redisCacheOptions(
       ttlSeconds: environment.EMBEDDING_TTL_SECONDS,
       // part of every entry's key: vectors of another dimension count are never returned
       namespace: `demo-${environment.EMBEDDING_DIMENSIONS}d`,
+      nearCache:
+        environment.EMBEDDING_NEAR_CACHE_BYTES === undefined
+          ? undefined
+          : { maxBytes: environment.EMBEDDING_NEAR_CACHE_BYTES },
     },
     messages: {
       maxCachedMessages: environment.MAX_CACHED_MESSAGES,

@@ -53,7 +53,7 @@ export class MetricsService {
     ];
     new Counter({
       name: 'wbot_cache_events_total',
-      help: "The library's own counters (stats()) per connection: hits, misses, writes, appends, fills, fills_refused, evictions, dropped, clears, fallbacks, read_only_hits.",
+      help: "The library's own counters (stats()) per connection: hits, misses, writes, appends, fills, fills_refused, evictions, dropped, clears, fallbacks, read_only_hits, near_hits.",
       labelNames: ['connection', 'event'] as const,
       registers: [this.registry],
       collect() {
@@ -64,6 +64,7 @@ export class MetricsService {
         }
       },
     });
+    this.nearCacheGauges(embeddings);
     const clients = () => [
       { ...embeddings.connectionState(), connection: 'local' },
       { ...messages.connectionState(), connection: 'shared' },
@@ -99,6 +100,31 @@ export class MetricsService {
         }
       },
     });
+  }
+
+  /** The embedding near cache's size and state, when the app turned it on (EMBEDDING_NEAR_CACHE_BYTES). */
+  private nearCacheGauges(embeddings: EmbeddingCacheService): void {
+    const usage = embeddings.nearCacheUsage();
+    if (!usage) return;
+    const gauges = [
+      ['wbot_near_cache_bytes', 'What the near cache entries count for, in bytes: at most its maxBytes.', 'bytes'],
+      ['wbot_near_cache_entries', 'The vectors the near cache holds.', 'entries'],
+      [
+        'wbot_near_cache_serving',
+        'Whether the near cache serves hits (1): its invalidation channel is live.',
+        'serving',
+      ],
+    ] as const;
+    for (const [name, help, figure] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(Number(embeddings.nearCacheUsage()![figure]));
+        },
+      });
+    }
   }
 
   /** Times one cache call and counts its outcome. */

@@ -18,6 +18,7 @@ export type { RedisCacheConnection } from './module/redis-cache.tokens';
 export { EmbeddingCacheService } from './embeddings/embedding-cache.service';
 export type { ComputeEmbeddings, EmbeddingEntry, EmbeddingReadOptions } from './embeddings/embedding-cache.service';
 export type { EmbeddingCacheStats } from './embeddings/embedding-cache-stats';
+export type { NearCacheUsage } from './embeddings/near-cache/near-cache';
 export { MessageCacheService } from './messages/message-cache.service';
 export { MessageCacheClient } from './messages/message-cache.client';
 export type { CachedMessage, MessageLoader, ReadMessagesOptions } from './messages/message-cache.client';
@@ -54,11 +55,13 @@ export type {
   CircuitBreakerOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,
+  NearCacheOptions,
   RedisCacheModuleOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
   ResolvedResponseOptions,
   ResponseCacheOptions,
+  ResolvedNearCacheOptions,
 } from './options/redis-cache-options';
 export type { Precision } from './keys';
 export {

@@ -1,7 +1,14 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONVERSATION_HEADER, embeddingField, embeddingFieldHasher, embeddingKeys, userTag } from './keys';
+import {
+  CONVERSATION_HEADER,
+  NEAR_CACHE_CHANNEL,
+  embeddingField,
+  embeddingFieldHasher,
+  embeddingKeys,
+  userTag,
+} from './keys';
 
 /** The documented field input, built by hand: each of [namespace, precision, text] as u32be length + UTF-16LE. */
 function fieldInput(...parts: string[]): Buffer {
@@ -109,5 +116,13 @@ describe('CONVERSATION_HEADER', () => {
     const budget = readFileSync(join(__dirname, 'scripts', 'lib', 'message-budget.lua'), 'utf8');
     expect(CONVERSATION_HEADER).toBe('wbot:conversation:v1');
     expect(budget).toContain(`local HEADER = '${CONVERSATION_HEADER}'`);
+  });
+});
+
+describe('NEAR_CACHE_CHANNEL', () => {
+  it('is the channel the embedding scripts announce changes on', () => {
+    const index = readFileSync(join(__dirname, 'scripts', 'lib', 'embedding-index.lua'), 'utf8');
+    expect(NEAR_CACHE_CHANNEL).toBe('wbot:emb:near');
+    expect(index).toContain(`local NEAR_CHANNEL = '${NEAR_CACHE_CHANNEL}'`);
   });
 });

@@ -17,6 +17,15 @@ const ROOT = 'wbot';
  */
 export const CONVERSATION_HEADER = `${ROOT}:conversation:v1`;
 
+/**
+ * The pub/sub channel on which the embedding scripts announce that a user's
+ * entries changed, for the near caches of every process (docs/key-schema.md):
+ * a message is the user's `vec` key, alone when all of the user's entries are
+ * gone, or followed by the fields that changed, separated by spaces. The
+ * scripts declare it too; keys.spec.ts checks that the two agree.
+ */
+export const NEAR_CACHE_CHANNEL = `${ROOT}:emb:near`;
+
 /** How vectors are stored: IEEE 754 elements of 2, 4 or 8 bytes per dimension, little-endian. */
 export type Precision = 'float16' | 'float32' | 'float64';
 

@@ -33,14 +33,17 @@ export type { EmbeddingCacheStats } from '../embeddings/embedding-cache-stats';
 export type { ResponseCacheService } from '../responses/response-cache.service';
 export type { ResponseCacheStats } from '../responses/response-cache-stats';
 export type * from '../responses/response-call';
+export type { NearCacheUsage } from '../embeddings/near-cache/near-cache';
 export type { BreakerState, ConnectionBreaker, ConnectionState } from '../resilience/breaker';
 export type {
   CacheLogger,
   CacheRuntimeOptions,
   CacheWriteOptions,
   EmbeddingCacheOptions,
+  NearCacheOptions,
   ResolvedEmbeddingOptions,
   ResolvedResponseOptions,
   ResponseCacheOptions,
+  ResolvedNearCacheOptions,
 } from '../options/redis-cache-options';
 export type { Precision } from '../keys';

@@ -2,7 +2,7 @@
  * Counters a cache keeps since it was created; read them with `stats()`.
  *
  * `fallbacks` counts what callers got; the other counters count what Redis did,
- * from the scripts' replies. A write whose reply comes after its deadline gave
+ * from the scripts' replies, but `nearHits`, which counts what the near cache did. A write whose reply comes after its deadline gave
  * its caller `false` (a fallback) and, having run, still counts as a write, with
  * the evictions it reports: both are true, so writes + fallbacks may exceed calls.
  */
@@ -21,4 +21,6 @@ export interface EmbeddingCacheStats {
   fallbacks: number;
   /** Hits served read-only, without refreshing the LRU and the TTL, because Redis refused writes (OOM). */
   readOnlyHits: number;
+  /** Of the hits, those the near cache served from memory, with no Redis call (0 unless `nearCache` is on). */
+  nearHits: number;
 }

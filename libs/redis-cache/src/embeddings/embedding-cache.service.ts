@@ -13,7 +13,6 @@ import {
 } from '../options/input';
 import { DEFAULT_READY_TIMEOUT_MS, RECENT_USER_KEYS } from '../options/defaults';
 import { embeddingFieldHasher, embeddingKeys, type EmbeddingKeys } from '../keys';
-import { isOutOfMemory } from '../resilience/out-of-memory';
 import type {
   CacheRuntimeOptions,
   CacheWriteOptions,
@@ -24,8 +23,10 @@ import { resolveDeadline, resolveEmbeddingOptions } from '../options/resolve-opt
 import { SafeRedis } from '../resilience/safe-redis';
 import type { CacheSpan } from '../tracing/cache-span';
 import { CacheTracing } from '../tracing/cache-tracing';
-import { defineScripts, runScript, runScriptThen } from '../scripts/lua-scripts';
+import { defineScripts, runScript } from '../scripts/lua-scripts';
 import { EMBEDDING_SCRIPTS } from './embedding-scripts';
+import { decodeRead, readStored, scriptKeys, touchStored } from './embedding-reads';
+import { NearCache, type NearCacheUsage } from './near-cache/near-cache';
 import { BYTES_PER_ELEMENT, decodeToArray, decodeToFloat32Array, encodeVector } from './vector-codec';
 
 /** How a read returns its vectors. */
@@ -44,11 +45,6 @@ export interface EmbeddingEntry {
 
 type Vector = number[] | Float32Array;
 
-/** A user's keys in the order the scripts take them; the set and the clear also take the fence of a clear. */
-function scriptKeys({ vectors, lru, deadlines, cleared }: EmbeddingKeys, fenced = false): string[] {
-  return fenced ? [vectors, lru, deadlines, cleared] : [vectors, lru, deadlines];
-}
-
 /** A computation under way in this process, and when it started. */
 interface Computation {
   readonly vector: Promise<Vector>;
@@ -56,14 +52,25 @@ interface Computation {
 }
 
 /**
- * A read's vectors, one per field, and when it ran, in µs of the server's clock
- * (`'0'` when unknown: Redis failed, or answered without the script): where a
- * computation of its misses begins, for the fence of `clearUser`.
+ * A read's vectors, one per text; the field of each text it asked Redis for
+ * (all but those the near cache served); and when it ran, in µs of the server's
+ * clock (`'0'` when unknown: Redis failed, answered without the script, or was
+ * not asked): where a computation of its misses begins, for the fence of `clearUser`.
  */
 interface ReadResult {
   readonly vectors: (Vector | null)[];
+  readonly fields: (string | undefined)[];
   readonly at: string;
 }
+
+/** What the span of a read of one text that the near cache served says. */
+const ONE_NEAR_HIT = (span: CacheSpan) => {
+  span.read(1, 1);
+  span.servedNear(1);
+};
+
+/** The operation name of the near cache's touches, whose fallbacks are no caller's. */
+const NEAR_TOUCH = 'nearCacheTouch';
 
 /** The `since` of a write that no clear fences: one the app makes itself. */
 const UNFENCED = '';
@@ -90,6 +97,7 @@ export class EmbeddingCacheService {
     clears: 0,
     fallbacks: 0,
     readOnlyHits: 0,
+    nearHits: 0,
   };
   /** Computations under way in this process, by user key and entry field (single-flight). */
   private readonly computing = new Map<string, Computation>();
@@ -97,19 +105,38 @@ export class EmbeddingCacheService {
   private readonly recentUserKeys = new Map<string, EmbeddingKeys>();
   private readonly field: (text: string) => string;
   private readonly tracing = new CacheTracing('local');
+  /** The near cache, when `nearCache` is given. */
+  private readonly near: NearCache | undefined;
 
+  /**
+   * A cache on `client`. With `options.nearCache` it also opens a subscriber
+   * connection per Redis master, which `close()` closes (the Nest module does
+   * at shutdown).
+   */
   constructor(client: Redis | Cluster, options: EmbeddingCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
     this.options = resolveEmbeddingOptions(options);
-    const { namespace, precision, hashSecret } = this.options;
+    const { namespace, precision, hashSecret, nearCache, maxBatchSize } = this.options;
     this.field = embeddingFieldHasher(namespace, precision, hashSecret);
     defineScripts(client, EMBEDDING_SCRIPTS);
+    const logger = runtime.logger ?? console;
     this.redis = new SafeRedis(client, {
       connection: 'local',
       deadlineMs: resolveDeadline(runtime.deadlineMs),
-      logger: runtime.logger ?? console,
+      logger,
       breaker: runtime.breaker,
-      onFallback: () => this.counters.fallbacks++,
+      onFallback: (operation) => operation !== NEAR_TOUCH && this.counters.fallbacks++,
     });
+    this.near =
+      nearCache &&
+      new NearCache({
+        client,
+        options: nearCache,
+        maxBatchSize,
+        logger,
+        connection: 'local',
+        touch: (keys, fields) =>
+          this.redis.run(NEAR_TOUCH, null, () => touchStored(client, keys, fields, this.ttlMs), keys.vectors),
+      });
   }
 
   /**
@@ -131,12 +158,18 @@ export class EmbeddingCacheService {
     assertUserId(userId);
     assertText(text, 'text');
     assertOptions(options);
-    const keys = this.keysOf(userId);
-    const fields = [this.field(text)];
+    // a near hit, the hot path, takes no closure and no promise of its own
+    const near = this.near?.get(userId, text, options?.asFloat32Array);
+    if (near) {
+      this.counters.hits++;
+      this.counters.nearHits++;
+      this.tracing.done('getCachedEmbedding', 1, ONE_NEAR_HIT);
+      return near;
+    }
     return this.tracing.run('getCachedEmbedding', 1, async (span) => {
       const {
         vectors: [vector],
-      } = await this.read(keys, fields, options, 'getCachedEmbedding', span);
+      } = await this.read(userId, [text], options, 'getCachedEmbedding', span);
       return vector;
     });
   }
@@ -165,12 +198,10 @@ export class EmbeddingCacheService {
     this.assertTexts(texts);
     assertOptions(options);
     if (texts.length === 0) return [];
-    const keys = this.keysOf(userId);
-    const fields = texts.map((text) => this.field(text));
     return this.tracing.run(
       'getCachedEmbeddings',
       texts.length,
-      async (span) => (await this.read(keys, fields, options, 'getCachedEmbeddings', span)).vectors,
+      async (span) => (await this.read(userId, texts, options, 'getCachedEmbeddings', span)).vectors,
     );
   }
 
@@ -265,14 +296,13 @@ export class EmbeddingCacheService {
     assertOptions(options);
     if (texts.length === 0) return [];
     const keys = this.keysOf(userId);
-    const fields = texts.map((text) => this.field(text));
     return this.tracing.run('getOrComputeEmbeddings', texts.length, async (span) => {
-      const { vectors: cached, at } = await this.read(keys, fields, options, 'getOrComputeEmbeddings', span);
+      const { vectors: cached, fields, at } = await this.read(userId, texts, options, 'getOrComputeEmbeddings', span);
 
       const pending = new Map<string, Promise<Vector>>();
       const toCompute = new Map<string, string>();
       fields.forEach((field, i) => {
-        if (cached[i] || pending.has(field) || toCompute.has(field)) return;
+        if (cached[i] || field === undefined || pending.has(field) || toCompute.has(field)) return;
         const shared = this.joinable(keys, field);
         if (!shared) return toCompute.set(field, texts[i]);
         const own = () => this.computeAndStore(keys, new Map([[field, texts[i]]]), compute, at).get(field)!;
@@ -285,7 +315,7 @@ export class EmbeddingCacheService {
 
       const resolved = new Map<string, Vector>();
       await Promise.all([...pending].map(async ([field, promise]) => resolved.set(field, await promise)));
-      return fields.map((field, i) => cached[i] ?? this.convert(resolved.get(field)!, options));
+      return texts.map((_, i) => cached[i] ?? this.convert(resolved.get(fields[i]!)!, options));
     });
   }
 
@@ -323,12 +353,15 @@ export class EmbeddingCacheService {
   async clearUser(userId: string): Promise<boolean> {
     assertUserId(userId);
     const keys = this.keysOf(userId);
+    // this process's near cache forgets the user before the clear is sent, and again once it is done
+    this.near?.forget(keys);
     return this.tracing.run('clearUser', undefined, (span) =>
       this.redis.run(
         'clearUser',
         false,
         async () => {
           await runScript(this.redis.client, EMBEDDING_SCRIPTS.clear, scriptKeys(keys, true), [this.ttlMs]);
+          this.near?.forget(keys);
           this.counters.clears++;
           span?.wrote(true);
           return true;
@@ -342,6 +375,24 @@ export class EmbeddingCacheService {
   /** The cache's counters since it was created, as a copy. */
   stats(): EmbeddingCacheStats {
     return { ...this.counters };
+  }
+
+  /** The near cache's entries, the bytes they count for and whether it serves now; undefined when it is off. */
+  nearCacheUsage(): NearCacheUsage | undefined {
+    return this.near?.usage();
+  }
+
+  /**
+   * Closes what the cache opened itself: the near cache's subscriber
+   * connections (it then serves nothing). Never the client it was given.
+   */
+  async close(): Promise<void> {
+    await this.near?.close();
+  }
+
+  /** Called by Nest when the module stops: `close()`. */
+  onModuleDestroy(): Promise<void> {
+    return this.close();
   }
 
   /**
@@ -390,62 +441,75 @@ export class EmbeddingCacheService {
     for (let i = 0; i < texts.length; i++) assertText(texts[i], `texts[${i}]`);
   }
 
+  /**
+   * The texts' vectors: those the near cache serves, then the others from Redis,
+   * in one round trip, which fill the near cache.
+   */
   private async read(
-    keys: EmbeddingKeys,
-    fields: string[],
+    userId: string,
+    texts: readonly string[],
     options: EmbeddingReadOptions | undefined,
     operation: string,
     span: CacheSpan | undefined,
   ): Promise<ReadResult> {
-    const reply = await this.redis.run(
-      operation,
-      null,
-      async () => {
-        const args = [this.ttlMs, ...fields];
-        try {
-          // One vector costs less through the script; more are cheaper read natively,
-          // after a script that only keeps the LRU (docs/benchmarks.md, batch read).
-          if (fields.length === 1) {
-            const values = (await runScript(
-              this.redis.client,
-              EMBEDDING_SCRIPTS.get,
-              scriptKeys(keys),
-              args,
-              true,
-            )) as (Buffer | null)[];
-            return { values: values.slice(0, -1), at: String(values.at(-1)), readOnly: false };
-          }
-          const [touched, values] = await runScriptThen(
-            this.redis.client,
-            EMBEDDING_SCRIPTS.touch,
-            scriptKeys(keys),
-            args,
-            ['hmgetBuffer', keys.vectors, ...fields],
+    const vectors: (Vector | null)[] = new Array<Vector | null>(texts.length).fill(null);
+    const fields = new Array<string | undefined>(texts.length).fill(undefined);
+    const asked: number[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const near = this.near?.get(userId, texts[i], options?.asFloat32Array);
+      if (near) vectors[i] = near;
+      else {
+        fields[i] = this.field(texts[i]);
+        asked.push(i);
+      }
+    }
+    const nearHits = texts.length - asked.length;
+    this.counters.nearHits += nearHits;
+    this.counters.hits += nearHits;
+    if (this.near) span?.servedNear(nearHits);
+    if (asked.length === 0) {
+      span?.read(nearHits, texts.length);
+      return { vectors, fields, at: '0' };
+    }
+    const keys = this.keysOf(userId);
+    const askedFields = asked.map((i) => fields[i]!);
+    const ticket = this.near?.begin();
+    try {
+      const sentAt = performance.now();
+      const reply = await this.redis.run(
+        operation,
+        null,
+        () => readStored(this.redis.client, keys, askedFields, this.ttlMs, ticket !== undefined),
+        keys.vectors,
+        span,
+      );
+      if (reply === null) return { vectors, fields, at: '0' };
+      let hits = 0;
+      asked.forEach((i, k) => {
+        const bytes = reply.values[k];
+        const expiresInMs = reply.expiries?.[k] ?? 0;
+        const fill =
+          ticket !== undefined && expiresInMs > 0
+            ? { text: texts[i], field: fields[i]!, expiresInMs, sentAt }
+            : undefined;
+        vectors[i] =
+          bytes &&
+          decodeRead(
+            bytes,
+            this.options.precision,
+            options?.asFloat32Array,
+            fill && ((vector) => this.near!.fill(ticket!, userId, keys, { ...fill, vector })),
           );
-          return { values: values as (Buffer | null)[], at: String((touched as [number, string])[1]), readOnly: false };
-        } catch (error) {
-          // at maxmemory under noeviction the touch is refused: read without it
-          if (!isOutOfMemory(error)) throw error;
-          return { values: await this.redis.client.hmgetBuffer(keys.vectors, ...fields), at: '0', readOnly: true };
-        }
-      },
-      keys.vectors,
-      span,
-    );
-    if (reply === null) return { vectors: fields.map(() => null), at: '0' };
-    const { precision } = this.options;
-    let hits = 0;
-    const vectors = reply.values.map((bytes) => {
-      const vector =
-        bytes && (options?.asFloat32Array ? decodeToFloat32Array(bytes, precision) : decodeToArray(bytes, precision));
-      if (vector) hits++;
-      if (vector && reply.readOnly) this.counters.readOnlyHits++;
-      return vector;
-    });
-    this.counters.hits += hits;
-    this.counters.misses += fields.length - hits;
-    span?.read(hits, fields.length);
-    return { vectors, at: reply.at };
+        if (vectors[i]) hits++;
+        if (vectors[i] && reply.readOnly) this.counters.readOnlyHits++;
+      });
+      this.counters.hits += hits;
+      this.counters.misses += asked.length - hits;
+      span?.read(nearHits + hits, texts.length);
+      return { vectors, fields, at: reply.at };
+    } finally {
+      if (ticket !== undefined) this.near!.end();
+    }
   }
 
   /**
@@ -463,6 +527,11 @@ export class EmbeddingCacheService {
   ): Promise<boolean> {
     const args: (string | number | Buffer)[] = [this.ttlMs, this.options.maxEntriesPerUser, ttlMs, since];
     for (const [field, vector] of entries) args.push(field, encodeVector(vector, this.options.precision));
+    // a write may change a vector: this process's near cache forgets it at once, the others when the script tells them
+    this.near?.forget(
+      keys,
+      entries.map(([field]) => field),
+    );
     return this.redis.run(
       operation,
       false,

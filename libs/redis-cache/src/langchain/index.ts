@@ -28,6 +28,7 @@ export type {
   EmbeddingReadOptions,
 } from '../embeddings/embedding-cache.service';
 export type { EmbeddingCacheStats } from '../embeddings/embedding-cache-stats';
+export type { NearCacheUsage } from '../embeddings/near-cache/near-cache';
 export type {
   CachedMessage,
   MessageCacheClient,
@@ -45,9 +46,11 @@ export type {
   CacheWriteOptions,
   EmbeddingCacheOptions,
   MessageCacheOptions,
+  NearCacheOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
   ResolvedResponseOptions,
   ResponseCacheOptions,
+  ResolvedNearCacheOptions,
 } from '../options/redis-cache-options';
 export type { Precision } from '../keys';

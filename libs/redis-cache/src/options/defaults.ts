@@ -30,6 +30,14 @@ export const EMBEDDING_DEFAULTS = Object.freeze({
   computeTimeoutMs: JOIN_TIMEOUT_MS,
 } as const);
 
+/**
+ * The embedding near cache's option defaults (`embeddings.nearCache`, off unless given; its `maxBytes` has none).
+ * A near hit asks Redis to refresh the entry's LRU place and TTL at most once per `touchIntervalMs`.
+ */
+export const NEAR_CACHE_DEFAULTS = Object.freeze({
+  touchIntervalMs: 1000,
+} as const);
+
 /** The message cache's option defaults (`messages` in the module's options). */
 export const MESSAGE_DEFAULTS = Object.freeze({
   maxCachedMessages: 10_000,
@@ -106,6 +114,30 @@ export const MAX_UNSETTLED_CONVERSATIONS = 10_000;
 export const SETTLE_BATCH_SIZE = 500;
 /** How long a message client waits before trying again after a clear failed. */
 export const SETTLE_RETRY_MS = 250;
+
+/**
+ * The near cache's bound on forgetting: a process serves a near entry only while its invalidation channel has
+ * answered a PING sent less than this long ago, so every clear or write that ran in Redis longer ago than this has
+ * reached it (messages and replies arrive in the order Redis sent them).
+ */
+export const NEAR_CACHE_INVALIDATION_BOUND_MS = 1000;
+/** How often the near cache PINGs its channel, well within the bound, so that a live channel is always known to be. */
+export const NEAR_CACHE_HEARTBEAT_MS = 250;
+/** How long the near cache collects the touches of its hits before it sends them, one script per user. */
+export const NEAR_CACHE_TOUCH_FLUSH_MS = 100;
+/** How long the near cache waits before subscribing again after Redis refused its SUBSCRIBE (an ACL without it). */
+export const NEAR_CACHE_SUBSCRIBE_RETRY_MS = 1000;
+/**
+ * What one near entry costs beside its vector (8 bytes per dimension, a `number[]` of doubles) and its text (2
+ * bytes per UTF-16 code unit): the entry object, its field, its two map slots and the array's header. Measured
+ * with V8's heap statistics on Node 24 (bench/near-cache.js reports it again on every run).
+ */
+export const NEAR_CACHE_ENTRY_OVERHEAD_BYTES = 400;
+/**
+ * How many users' invalidations the near cache remembers while reads are under way, to keep a read that began
+ * before one from filling the cache after it; past it, every read under way is refused its fill.
+ */
+export const NEAR_CACHE_MAX_FENCES = 10_000;
 
 /** How long a cache call may take in all before it gives its fallback. */
 export const DEFAULT_DEADLINE_MS = 150;

@@ -36,6 +36,27 @@ export interface EmbeddingCacheOptions {
    * before it computes for itself, in ms. Default 30000.
    */
   computeTimeoutMs?: number;
+  /**
+   * An in-process near cache in front of Redis, off unless given: hot vectors served from memory, with no Redis
+   * call (docs/redis-cache-module.md, "The near cache"). It needs the Redis user's `publish` and `subscribe`
+   * (docs/security.md), and one more connection per Redis master.
+   */
+  nearCache?: NearCacheOptions;
+}
+
+/** The embedding near cache's options (`embeddings.nearCache`). */
+export interface NearCacheOptions {
+  /**
+   * The most memory its entries take, in bytes, as it counts them: 8 bytes per dimension (a vector is kept as a
+   * `number[]` of doubles), 2 per UTF-16 code unit of its text, and 400 for the entry itself. It evicts the least
+   * recently used entries to stay within it. Required.
+   */
+  maxBytes: number;
+  /**
+   * A near hit refreshes the entry's LRU place and TTL in Redis at most once per this many ms, batched with
+   * the other hits' refreshes, or per half the entry's TTL if that is shorter. Default 1000.
+   */
+  touchIntervalMs?: number;
 }
 
 /** The message cache's options (`messages` in the module's options); each has a default. */
@@ -159,8 +180,13 @@ export interface RedisCacheModuleOptions extends Omit<CacheRuntimeOptions, 'logg
 }
 
 /** The embedding cache's options in effect, defaults filled in (`EmbeddingCacheService.options`). */
-export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'hashSecret'>> &
-  Pick<EmbeddingCacheOptions, 'hashSecret'>;
+export type ResolvedEmbeddingOptions = Required<Omit<EmbeddingCacheOptions, 'hashSecret' | 'nearCache'>> &
+  Pick<EmbeddingCacheOptions, 'hashSecret'> & {
+    /** The near cache's options, defaults filled in; absent when it is off. */
+    nearCache?: ResolvedNearCacheOptions;
+  };
+/** The near cache's options in effect, defaults filled in. */
+export type ResolvedNearCacheOptions = Required<NearCacheOptions>;
 /** The message cache's options in effect, defaults filled in (`MessageCacheClient.options`). */
 export type ResolvedMessageOptions = Required<MessageCacheOptions>;
 /** The response cache's options in effect, defaults filled in (`ResponseCacheService.options`). */

@@ -7,6 +7,7 @@ import {
   MAX_TTL_SECONDS,
   MESSAGE_DEFAULTS,
   RESPONSE_DEFAULTS,
+  NEAR_CACHE_DEFAULTS,
 } from './defaults';
 import { RedisCacheConfigError } from '../errors';
 import { resolveConnection } from '../connections/connection-options';
@@ -20,6 +21,7 @@ import type {
   ResponseCacheOptions,
   ResolvedEmbeddingOptions,
   ResolvedMessageOptions,
+  ResolvedNearCacheOptions,
   ResolvedRedisCacheOptions,
 } from './redis-cache-options';
 
@@ -78,6 +80,22 @@ export function resolveEmbeddingOptions(options: EmbeddingCacheOptions | undefin
     maxBatchSize: integer(raw.maxBatchSize, 'embeddings.maxBatchSize', EMBEDDING_DEFAULTS.maxBatchSize),
     maxCallBytes: integer(raw.maxCallBytes, 'embeddings.maxCallBytes', EMBEDDING_DEFAULTS.maxCallBytes),
     computeTimeoutMs: integer(raw.computeTimeoutMs, 'embeddings.computeTimeoutMs', EMBEDDING_DEFAULTS.computeTimeoutMs),
+    nearCache: resolveNearCache(raw.nearCache),
+  };
+}
+
+/** The near cache's options, checked and completed with `NEAR_CACHE_DEFAULTS`; undefined (off) when absent. */
+function resolveNearCache(value: unknown): ResolvedNearCacheOptions | undefined {
+  if (value === undefined) return undefined;
+  const raw = section(value, 'embeddings.nearCache');
+  if (raw.maxBytes === undefined) throw new RedisCacheConfigError('embeddings.nearCache.maxBytes', 'is required');
+  return {
+    maxBytes: integer(raw.maxBytes, 'embeddings.nearCache.maxBytes', 0),
+    touchIntervalMs: integer(
+      raw.touchIntervalMs,
+      'embeddings.nearCache.touchIntervalMs',
+      NEAR_CACHE_DEFAULTS.touchIntervalMs,
+    ),
   };
 }
 

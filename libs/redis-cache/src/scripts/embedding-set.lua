@@ -1,5 +1,6 @@
 -- Stores vectors, makes them the most recently used, then evicts the least
--- recently used entries beyond the per-user limit.
+-- recently used entries beyond the per-user limit. When it writes over a field
+-- or evicts one, it tells the near caches which fields changed.
 -- ARGV[2] max entries, ARGV[3] the TTL of these entries in ms (ARGV[1] unless
 -- the write gives its own), ARGV[4..] field, vector pairs. Returns the number evicted.
 -- With a fourth key (the user's `clr`), ARGV[4] is when the computation of these
@@ -32,7 +33,11 @@ for i = first, #ARGV, 2 do
   due[#due + 1] = ARGV[i]
   score = score + 1
 end
-call_chunked('HSET', vectors, ARGV, first, #ARGV)
+-- HSET counts the fields it adds: fewer than the pairs means some were written over
+local added = 0
+for i = first, #ARGV, 1000 do
+  added = added + redis.call('HSET', vectors, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
 call_chunked('ZADD', lru, scored, 1, #scored)
 if has_deadlines then call_chunked('ZADD', deadlines, due, 1, #due) end
 
@@ -61,14 +66,24 @@ if has_deadlines and redis.call('ZCARD', deadlines) > redis.call('ZCARD', lru) t
   end
 end
 
-local evicted = 0
+local evicted, victims = 0, nil
 local excess = redis.call('ZCARD', lru) - max_entries
 if excess > 0 then
-  local victims = redis.call('ZRANGE', lru, '0', int(excess - 1))
+  victims = redis.call('ZRANGE', lru, '0', int(excess - 1))
   call_chunked('HDEL', vectors, victims, 1, #victims)
   redis.call('ZREMRANGEBYRANK', lru, '0', int(excess - 1))
   if has_deadlines then call_chunked('ZREM', deadlines, victims, 1, #victims) end
   evicted = #victims
 end
 touch_keys()
+
+local written_over = added < (#ARGV - first + 1) / 2
+if written_over or evicted > 0 then
+  local changed = {}
+  if written_over then
+    for i = first, #ARGV, 2 do changed[#changed + 1] = ARGV[i] end
+  end
+  for i = 1, evicted do changed[#changed + 1] = victims[i] end
+  announce(changed)
+end
 return evicted

@@ -13,6 +13,7 @@ type ScriptName = (typeof SCRIPTS)[number]['name'];
 const REPLIES: Record<ScriptName, (args: unknown[]) => unknown> = {
   embeddingGet: (args) => [...args.slice(1).map(() => null), '0'],
   embeddingTouch: () => [0, '0'],
+  embeddingNearTouch: (args) => ['0', ...args.slice(1).map(() => 0)],
   embeddingSet: () => 0,
   embeddingClear: () => 2,
   messageRead: (args) => [0, args[5], 0, 0],
@@ -64,6 +65,8 @@ function recordingClient(calls: Call[]): Redis {
       calls[calls.length - 1].keys.push(key);
       return [];
     },
+    // the near cache's subscriber connection: one that never connects
+    duplicate: () => ({ status: 'end', on: () => undefined, connect: async () => undefined }),
   };
   return client as unknown as Redis;
 }
@@ -85,6 +88,7 @@ const HOSTILE_IDS = [
 describe('hash slots', () => {
   const calls: Call[] = [];
   const embeddings = new EmbeddingCacheService(recordingClient(calls));
+  const nearEmbeddings = new EmbeddingCacheService(recordingClient(calls), { nearCache: { maxBytes: 1_000_000 } });
   const messages = new MessageCacheClient(recordingClient(calls));
   const bucketed = new MessageCacheClient(recordingClient(calls), { buckets: 16, maxCachedMessages: 1600 });
 
@@ -96,6 +100,8 @@ describe('hash slots', () => {
       await embeddings.cacheEmbeddings(id, [{ text: 'a', embedding: [1] }]);
       await embeddings.getOrComputeEmbeddings(id, ['a'], async () => [[1]]);
       await embeddings.clearUser(id);
+      await nearEmbeddings.getCachedEmbedding(id, 'text');
+      await nearEmbeddings.getCachedEmbeddings(id, ['a', 'b']);
       for (const client of [messages, bucketed]) {
         await client.getCachedMessages(id);
         await client.getCachedMessages(id, { last: 2 });
@@ -106,6 +112,8 @@ describe('hash slots', () => {
       }
     }
   });
+
+  afterAll(() => nearEmbeddings.close());
 
   it('sends every script at least once', () => {
     expect(new Set(calls.map((call) => call.script))).toEqual(new Set(SCRIPTS.map(({ name }) => name)));

@@ -1,6 +1,14 @@
 import type { Span } from '@opentelemetry/api';
 import { openTelemetry } from './tracer';
-import { ATTR_ERROR_TYPE, ATTR_EVICTIONS, ATTR_HITS, ATTR_RESULT, type CacheResult } from './span-attributes';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_EVICTIONS,
+  ATTR_HITS,
+  ATTR_NEAR,
+  ATTR_NEAR_HITS,
+  ATTR_RESULT,
+  type CacheResult,
+} from './span-attributes';
 
 /**
  * What one traced cache call learns on its way, set on its span when it ends.
@@ -10,6 +18,8 @@ import { ATTR_ERROR_TYPE, ATTR_EVICTIONS, ATTR_HITS, ATTR_RESULT, type CacheResu
 export class CacheSpan {
   private result?: CacheResult;
   private hits?: number;
+  private asked?: number;
+  private nearHits?: number;
   private evictions?: number;
   private fallbackType?: string;
 
@@ -18,12 +28,18 @@ export class CacheSpan {
   /** A read found `hits` of the `asked` texts or conversations. */
   read(hits: number, asked: number): void {
     this.hits = hits;
+    this.asked = asked;
     this.result = hits === 0 ? 'miss' : hits === asked ? 'hit' : 'partial';
   }
 
   /** How a response call was answered: `hit`, `miss`, `coalesced` or `bypass`. */
   answered(result: 'hit' | 'miss' | 'coalesced' | 'bypass'): void {
     this.result = result;
+  }
+
+  /** A cache with a near cache served `count` of the read's texts from memory. */
+  servedNear(count: number): void {
+    this.nearHits = count;
   }
 
   /** A write or clear that Redis answered: applied, or not (`skipped`). */
@@ -52,6 +68,10 @@ export class CacheSpan {
     const result = this.fallbackType === undefined ? this.result : 'fallback';
     if (result !== undefined) span.setAttribute(ATTR_RESULT, result);
     if (this.hits !== undefined) span.setAttribute(ATTR_HITS, this.hits);
+    if (this.nearHits !== undefined) {
+      span.setAttribute(ATTR_NEAR_HITS, this.nearHits);
+      span.setAttribute(ATTR_NEAR, this.nearHits > 0 && this.nearHits === this.asked);
+    }
     if (this.evictions !== undefined) span.setAttribute(ATTR_EVICTIONS, this.evictions);
     const errorType = error === undefined ? this.fallbackType : error instanceof Error ? error.name : '_OTHER';
     if (errorType !== undefined) {

@@ -53,6 +53,10 @@ export const ATTR_RESULT = 'wbot.cache.result';
 export const ATTR_BATCH_SIZE = 'wbot.cache.batch.size';
 /** How many of a read's texts (or its one conversation) were cached. */
 export const ATTR_HITS = 'wbot.cache.hits';
+/** On embedding reads of a cache with a near cache: true when the near cache served every text, with no Redis call. */
+export const ATTR_NEAR = 'wbot.cache.near';
+/** On embedding reads of a cache with a near cache: how many of the texts it served from memory. */
+export const ATTR_NEAR_HITS = 'wbot.cache.near.hits';
 /** How many entries (embeddings) or conversations (messages) Redis evicted to make room during the call. */
 export const ATTR_EVICTIONS = 'wbot.cache.evictions';
 /** Why the call failed, low-cardinality: one of `FALLBACK_TYPES`, or the name of the error Redis or a callback gave. */

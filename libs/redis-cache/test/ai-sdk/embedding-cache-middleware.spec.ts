@@ -16,6 +16,7 @@ import { inspector, waitUntilReady } from '../../../../test/support/redis-client
 import { RedisServer } from '../../../../test/support/redis-server';
 import { until } from '../../../../test/support/until';
 import { embeddingStats } from '../../../../test/support/cache-stats';
+import { entryCommands, serving } from '../support/near-cache';
 
 /**
  * The middleware through the real AI SDK's `embed` and `embedMany`, on a private
@@ -148,6 +149,26 @@ describe(`embeddingCacheMiddleware through embed and embedMany, with ${specifica
       expect(repeated.warnings).toEqual([]);
       expect(repeated.providerMetadata).toBeUndefined();
       expect(repeated.responses).toEqual([undefined]);
+    });
+
+    it("answers a repeated call from the cache's near cache, with neither a model call nor a Redis call", async () => {
+      const model = mockModel();
+      const cache = await serving(embeddingCache({ nearCache: { maxBytes: 100_000 } }));
+      try {
+        const wrapped = cached(model, 'alice', cache);
+        await embedMany({ model: wrapped, values: ['alpha', 'beta'] });
+        await embedMany({ model: wrapped, values: ['alpha', 'beta'] });
+        const before = await entryCommands([inspect]);
+
+        const repeated = await embedMany({ model: wrapped, values: ['beta', 'alpha'] });
+        expect(repeated.embeddings).toEqual([vectorOf('beta'), vectorOf('alpha')]);
+        expect(repeated.usage).toEqual({ tokens: 0 });
+        expect(received(model)).toEqual([['alpha', 'beta']]);
+        expect(await entryCommands([inspect])).toBe(before);
+        expect(cache.stats()).toEqual(embeddingStats({ hits: 4, misses: 2, writes: 2, nearHits: 2 }));
+      } finally {
+        await cache.close();
+      }
     });
 
     it('on a partial hit sends only the misses, and gives every position its own vector', async () => {

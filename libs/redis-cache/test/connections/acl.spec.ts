@@ -17,21 +17,24 @@ import { until } from '../../../../test/support/until';
 /**
  * The minimal ACL rule docs/security.md gives: the `wbot:` keys, EVALSHA and EVAL
  * (ioredis sends EVAL the first time on each connection and after NOSCRIPT), the
- * commands the scripts call, PING for the health check and INFO for ioredis's
- * ready check. Nothing else: no other keys, no channels, no admin commands.
+ * commands the scripts call (PUBLISH among them, on the near cache's channel),
+ * SUBSCRIBE for the near cache, PING for the health check and the near cache's
+ * heartbeat, and INFO for ioredis's ready check. Nothing else: no other keys,
+ * no other channel, no admin commands.
  */
 const SCRIPT_COMMANDS = [
   'time', 'get', 'getex', 'set', 'del', 'exists', 'pexpire', 'incrby', 'decrby',
   'hget', 'hset', 'hdel', 'hmget', 'hkeys', 'hvals', 'hlen', 'hexists', 'hincrby',
   'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'zremrangebyrank', 'zscore', 'zcard',
-  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember',
+  'lindex', 'llen', 'lrange', 'rpush', 'sadd', 'smismember', 'publish',
   'incr', 'xadd',
 ]; // prettier-ignore
 /** What the response cache's followers send besides: their blocking read, and the means to cut it short. */
 const FOLLOWER_COMMANDS = ['xread', 'client|id', 'client|unblock'];
 const MINIMAL_RULE = [
-  'resetkeys', '~wbot:*', 'resetchannels', '-@all',
-  '+evalsha', '+eval', '+ping', '+info', ...[...SCRIPT_COMMANDS, ...FOLLOWER_COMMANDS].map((command) => `+${command}`),
+  'resetkeys', '~wbot:*', 'resetchannels', '&wbot:emb:near', '-@all',
+  '+evalsha', '+eval', '+ping', '+info', '+subscribe',
+  ...[...SCRIPT_COMMANDS, ...FOLLOWER_COMMANDS].map((command) => `+${command}`),
 ]; // prettier-ignore
 
 const PASSWORD = 's3cr3t-Pa55word-that-must-not-leak';
@@ -59,7 +62,10 @@ interface Booted {
   everyLine: string[];
 }
 
-async function boot(connection: RedisCacheModuleOptions['connections']['local']): Promise<Booted> {
+async function boot(
+  connection: RedisCacheModuleOptions['connections']['local'],
+  embeddings?: RedisCacheModuleOptions['embeddings'],
+): Promise<Booted> {
   const logs: string[] = [];
   const everyLine: string[] = [];
   const record = (message: unknown, ...rest: unknown[]) => everyLine.push([message, ...rest].map(String).join(' '));
@@ -68,17 +74,21 @@ async function boot(connection: RedisCacheModuleOptions['connections']['local'])
     record(message, ...rest);
   };
   const moduleRef = await Test.createTestingModule({
-    imports: [RedisCacheModule.forRoot({ connections: { local: connection, shared: { ...connection } } })],
+    imports: [RedisCacheModule.forRoot({ connections: { local: connection, shared: { ...connection } }, embeddings })],
   }).compile();
   moduleRef.useLogger({ log: record, error: problem, warn: problem, debug: record, verbose: record, fatal: problem });
   return { app: await moduleRef.init(), logs, everyLine };
 }
 
 it('a user restricted to exactly the minimal rule can run every operation, and its health check', async () => {
-  const { app, logs } = await boot({ url: server.url, username: 'wbot', password: PASSWORD });
+  const { app, logs } = await boot(
+    { url: server.url, username: 'wbot', password: PASSWORD },
+    { nearCache: { maxBytes: 100_000 } },
+  );
   const embeddings = app.get(EmbeddingCacheService);
   const messages = app.get(MessageCacheService);
   await until(() => embeddings.connectionState().status === 'ready' && messages.connectionState().status === 'ready');
+  await until(() => embeddings.nearCacheUsage()!.serving);
 
   expect(
     await embeddings.cacheEmbeddings('user', [
@@ -87,6 +97,8 @@ it('a user restricted to exactly the minimal rule can run every operation, and i
     ]),
   ).toBe(true);
   expect(await embeddings.getCachedEmbeddings('user', ['a', 'b', 'c'])).toEqual([[1], [2], null]);
+  expect(await embeddings.getCachedEmbeddings('user', ['a', 'b'])).toEqual([[1], [2]]);
+  expect(embeddings.stats().nearHits).toBe(2);
   expect(await embeddings.getOrComputeEmbeddings('user', ['c'], async () => [[3]])).toEqual([[3]]);
   expect(await embeddings.clearUser('user')).toBe(true);
   expect(await messages.getOrLoadMessages('conversation', async () => [{ id: 1 }])).toEqual([{ id: 1 }]);

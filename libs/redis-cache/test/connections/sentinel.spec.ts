@@ -3,6 +3,8 @@ import { EmbeddingCacheService, MessageCacheService, createCacheClient } from '@
 import { RedisSentinel } from '../../../../test/support/redis-sentinel';
 import { waitUntilReady } from '../support/topology';
 import { embeddingStats } from '../../../../test/support/cache-stats';
+import { until } from '../../../../test/support/until';
+import { serving } from '../support/near-cache';
 
 /** Generous: a fallback seen here comes from the connection not being ready, never from the deadline. */
 const DEADLINE_MS = 5000;
@@ -48,13 +50,26 @@ describe('a cache behind Redis Sentinel', () => {
   it('falls back within the deadline while the master is gone, then serves from the promoted replica on the same client', async () => {
     const embeddings = new EmbeddingCacheService(client, {}, runtime());
     const messages = new MessageCacheService(client, {}, runtime());
+    // a near cache on the same client, whose subscriber follows the master the sentinels name
+    const near = await serving(
+      new EmbeddingCacheService(
+        client,
+        { nearCache: { maxBytes: 100_000 } },
+        { deadlineMs: DEADLINE_MS, logger: { warn: () => undefined } },
+      ),
+    );
     expect(await embeddings.cacheEmbedding('user-2', 'before', [3])).toBe(true);
     expect(await messages.cacheMessages('conversation-2', [{ id: 'm1', content: 'hi' }])).toBe(true);
     expect(await client.wait(1, 2000)).toBe(1);
+    await near.getCachedEmbedding('user-2', 'before');
+    expect(await near.getCachedEmbedding('user-2', 'before')).toEqual([3]);
+    expect(near.stats().nearHits).toBe(1);
 
     const closed = new Promise((resolve) => client.once('close', resolve));
     await deployment.master.kill();
     await closed;
+    // the master's subscription is gone: the near cache forgets what it held, and serves nothing
+    await until(() => near.nearCacheUsage()!.entries === 0 && !near.nearCacheUsage()!.serving, 2000);
     // the switch: the client is not ready; a call waits for the reconnect within its deadline, and once an
     // attempt has failed, gives its fallback without waiting
     const started = performance.now();
@@ -76,5 +91,14 @@ describe('a cache behind Redis Sentinel', () => {
     expect(await embeddings.cacheEmbedding('user-2', 'after', [5])).toBe(true);
     expect(await embeddings.getCachedEmbeddings('user-2', ['before', 'during', 'after'])).toEqual([[3], null, [5]]);
     expect(await messages.getCachedMessages('conversation-2')).toEqual([{ id: 'm1', content: 'hi' }]);
+
+    // subscribed again, on the promoted master: it fills, serves, and hears that master's clears
+    await serving(near, 20_000);
+    await near.getCachedEmbedding('user-2', 'before');
+    expect(await near.getCachedEmbedding('user-2', 'before')).toEqual([3]);
+    expect(near.stats().nearHits).toBe(2);
+    expect(await embeddings.clearUser('user-2')).toBe(true);
+    await until(() => near.nearCacheUsage()!.entries === 0, 1000);
+    await near.close();
   }, 40_000);
 });

@@ -8,6 +8,7 @@ import { inspector, waitUntilReady } from '../../../../test/support/redis-client
 import { RedisServer } from '../../../../test/support/redis-server';
 import { embeddingStats } from '../../../../test/support/cache-stats';
 import { expectInputError } from '../support/input-error';
+import { entryCommands, serving } from '../support/near-cache';
 
 /** A generous deadline: these tests prove behaviour, and a slow CI machine must not turn a call into a fallback. */
 const RUNTIME_DEADLINE_MS = 5000;
@@ -92,6 +93,28 @@ describe('CachedEmbeddings on a real Redis', () => {
     expect(model.queryCalls).toEqual([]);
     expect(cache.stats()).toEqual(embeddingStats({ hits: 4, misses: 4, writes: 4 }));
     expect(await inspect.hlen(embeddingKeys('alice').vectors)).toBe(4);
+  });
+
+  it("serves repeated documents and queries from the cache's near cache, with neither a model call nor a Redis call", async () => {
+    const model = new RecordingEmbeddings();
+    const cache = await serving(service(redis, { nearCache: { maxBytes: 100_000 } }));
+    try {
+      const embeddings = new CachedEmbeddings({ embeddings: model, cache, userId: 'alice' });
+      await embeddings.embedDocuments(TEXTS);
+      await embeddings.embedQuery('apple pie');
+      await embeddings.embedDocuments(TEXTS);
+      await embeddings.embedQuery('apple pie');
+      const before = await entryCommands([inspect]);
+
+      expect(await embeddings.embedDocuments(TEXTS)).toEqual(await Promise.all(TEXTS.map(documentVector)));
+      expect(await embeddings.embedQuery('apple pie')).toEqual(await queryVector('apple pie'));
+      expect(await entryCommands([inspect])).toBe(before);
+      expect(model.documentCalls).toEqual([TEXTS]);
+      expect(model.queryCalls).toEqual(['apple pie']);
+      expect(cache.stats()).toEqual(embeddingStats({ hits: 10, misses: 5, writes: 5, nearHits: 5 }));
+    } finally {
+      await cache.close();
+    }
   });
 
   it('on a partial hit sends only the missing documents to the model, and puts every vector at its own position', async () => {

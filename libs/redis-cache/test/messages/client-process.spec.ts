@@ -1,102 +1,56 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
 import { MessageCacheService, type CachedMessage, type MessageCacheStats } from '@wbot/redis-cache';
 import { conversationKeys } from '../../src/keys';
 import { connectedCacheRedis, inspector } from '../../../../test/support/redis-client';
-import { installLibraryPrivately } from '../../../../test/support/private-demo-build';
 import { RedisServer } from '../../../../test/support/redis-server';
+import { ChildDriver, installBuiltPackage, type Reply } from '../support/child-process';
 
 /**
  * The frontend side of the shared cache, for real: a separate Node process that
  * requires `@wbot/redis-cache/client` from the built package, against the
  * in-process Nest `MessageCacheService`, on one Redis.
  */
-const ROOT = join(__dirname, '..', '..', '..', '..');
 const FIXTURE = join(__dirname, 'fixtures', 'message-client-process.js');
 const OPTIONS = { maxCachedMessages: 10 };
 const LRU = conversationKeys('any', 0).lru;
 
-/**
- * Builds the package into a private directory laid out as an installed
- * dependency, next to a copy of the fixture, so the child resolves
- * `@wbot/redis-cache/client` through the package's `exports` like any consumer
- * (and a build elsewhere in the repo can't race this one).
- */
-function installBuiltPackage(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wbot-client-process-'));
-  installLibraryPrivately(dir);
-  copyFileSync(FIXTURE, join(dir, 'client-process.js'));
-  return dir;
-}
-
-interface Reply {
-  result?: unknown;
-  error?: { name: string; argument?: string; message: string };
-}
-
-/** Drives the child process: one JSON command per line, one JSON reply per line. */
+/** Drives the child process, whose loaders may wait for a gate the test opens. */
 class ChildCache {
-  private readonly replies = new Map<number, (reply: Reply) => void>();
   private readonly loaders = new Map<number, () => void>();
-  private nextId = 0;
-  private readonly exited: Promise<unknown>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly ready: Promise<void>,
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', resolve));
-  }
+  private driver!: ChildDriver;
 
   static async start(dir: string, url: string): Promise<ChildCache> {
-    const child = spawn(process.execPath, [join(dir, 'client-process.js'), url, JSON.stringify(OPTIONS)], {
-      cwd: dir,
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let onReady!: () => void;
-    const cache = new ChildCache(child, new Promise<void>((resolve) => (onReady = resolve)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const message = JSON.parse(line) as Reply & { id?: number; ready?: boolean; loading?: boolean };
-      if (message.ready) onReady();
-      else if (message.loading) cache.loaders.get(message.id!)?.();
-      else cache.replies.get(message.id!)?.(message);
-    });
-    await cache.ready;
+    const cache = new ChildCache();
+    cache.driver = await ChildDriver.start(
+      dir,
+      'message-client-process.js',
+      [url, JSON.stringify(OPTIONS)],
+      (notice) => {
+        if (notice.loading) cache.loaders.get(notice.id!)?.();
+      },
+    );
     return cache;
   }
 
   send(method: string, ...args: unknown[]): Promise<Reply> {
-    return this.sendTracked(method, args).reply;
+    return this.driver.send(method, ...args);
   }
 
-  async call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const reply = await this.send(method, ...args);
-    if (reply.error) throw new Error(`child ${method} failed: ${reply.error.message}`);
-    return reply.result as T;
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.driver.call<T>(method, ...args);
   }
 
   /** A getOrLoadMessages whose loader, in the child, waits for `open(gateName)`. */
   gatedLoad(conversationId: string, loaded: CachedMessage[], gateName: string) {
-    const { id, reply } = this.sendTracked('getOrLoadMessages', [conversationId, loaded, gateName]);
+    const { id, reply } = this.driver.sendTracked('getOrLoadMessages', [conversationId, loaded, gateName]);
     const loading = new Promise<void>((resolve) => this.loaders.set(id, resolve));
     return { loading, result: reply.then((r) => r.result as CachedMessage[]) };
   }
 
-  async stop(): Promise<void> {
-    this.child.stdin!.end();
-    await this.exited;
-  }
-
-  private sendTracked(method: string, args: unknown[]): { id: number; reply: Promise<Reply> } {
-    const id = this.nextId++;
-    const reply = new Promise<Reply>((resolve) => this.replies.set(id, resolve));
-    this.child.stdin!.write(`${JSON.stringify({ id, method, args })}\n`);
-    return { id, reply };
+  stop(): Promise<void> {
+    return this.driver.stop();
   }
 }
 
@@ -113,7 +67,7 @@ describe('the framework-free client in a separate Node process, beside the Nest 
   let child: ChildCache;
 
   beforeAll(async () => {
-    dir = installBuiltPackage();
+    dir = installBuiltPackage([FIXTURE]);
     server = await RedisServer.start();
     redis = await inspector(server.url);
   }, 60_000);

@@ -7,6 +7,7 @@ import {
   type CacheRuntimeOptions,
 } from '@wbot/redis-cache';
 import { InMemoryTracing, cacheSpans, idOf, parentOf, tracedRedis } from './in-memory-tracing';
+import { serving } from '../support/near-cache';
 
 /**
  * The caches' spans, on a real Redis, exported to memory: one CLIENT span per
@@ -89,6 +90,68 @@ describe('the embedding cache', () => {
       'wbot.cache.result': 'partial',
       'wbot.cache.hits': 2,
     });
+  });
+
+  it('marks a read the near cache served whole with wbot.cache.near, and no Redis command under it', async () => {
+    const near = await serving(new EmbeddingCacheService(redis.client, { nearCache: { maxBytes: 100_000 } }, runtime));
+    try {
+      await near.cacheEmbeddings('u', [
+        { text: 'a', embedding: vector(1) },
+        { text: 'b', embedding: vector(2) },
+      ]);
+      await near.getCachedEmbedding('u', 'a');
+      const whole = await traced(() => near.getCachedEmbedding('u', 'a'));
+      expect(whole.span.attributes).toEqual({
+        'db.system.name': 'redis',
+        'wbot.cache.connection': 'local',
+        'wbot.cache.batch.size': 1,
+        'wbot.cache.result': 'hit',
+        'wbot.cache.hits': 1,
+        'wbot.cache.near': true,
+        'wbot.cache.near.hits': 1,
+      });
+      expect(whole.spans.filter((span) => parentOf(span) === idOf(whole.span))).toEqual([]);
+
+      const partial = await traced(() => near.getCachedEmbeddings('u', ['a', 'x', 'b']));
+      expect(partial.span.attributes).toEqual({
+        'db.system.name': 'redis',
+        'wbot.cache.connection': 'local',
+        'wbot.cache.batch.size': 3,
+        'wbot.cache.result': 'partial',
+        'wbot.cache.hits': 2,
+        'wbot.cache.near': false,
+        'wbot.cache.near.hits': 1,
+      });
+      expect(partial.spans.filter((span) => parentOf(span) === idOf(partial.span)).map((span) => span.name)).toEqual([
+        'evalsha',
+        'hmget',
+      ]);
+    } finally {
+      await near.close();
+    }
+  });
+
+  it("sends the near cache's touches outside the trace of the hit that queued them", async () => {
+    const near = await serving(
+      new EmbeddingCacheService(redis.client, { nearCache: { maxBytes: 100_000, touchIntervalMs: 1 } }, runtime),
+    );
+    try {
+      await near.cacheEmbedding('u', 'a', vector(1));
+      await near.getCachedEmbedding('u', 'a');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      tracing.take();
+      const traceId = await tracing.underParent(async (parent) => {
+        await near.getCachedEmbedding('u', 'a');
+        return parent.spanContext().traceId;
+      });
+      // the touch leaves 100 ms after the hit
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const inTrace = tracing.take().filter((span) => span.spanContext().traceId === traceId);
+      expect(inTrace.map((span) => span.name).sort()).toEqual(['app request', 'wbot.cache getCachedEmbedding']);
+      expect(near.stats().nearHits).toBe(1);
+    } finally {
+      await near.close();
+    }
   });
 
   it('traces a write with the entries it evicted past maxEntriesPerUser', async () => {

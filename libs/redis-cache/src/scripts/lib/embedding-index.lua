@@ -8,6 +8,18 @@ local now = now_us()
 -- deadlines alone say what has expired. Until then, the TTL does, from the LRU.
 local has_deadlines = redis.call('EXISTS', deadlines) == 1
 
+-- The channel on which the scripts tell every process's near cache (embeddings/near-cache/)
+-- that entries of this user changed: NEAR_CACHE_CHANNEL in keys.ts.
+local NEAR_CHANNEL = 'wbot:emb:near'
+
+-- Announces that `fields` of this user changed (written over, evicted), or, with
+-- none, that all of its entries are gone: the user's vec key, then the fields.
+local function announce(fields)
+  local message = vectors
+  if fields then message = vectors .. ' ' .. table.concat(fields, ' ') end
+  redis.call('PUBLISH', NEAR_CHANNEL, message)
+end
+
 -- An entry idle for its TTL is gone: drop it and its LRU record together.
 local function purge_expired()
   local expired
