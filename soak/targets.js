@@ -1,0 +1,128 @@
+'use strict';
+// The soak's targets, each measured from what the run collected and judged pass or fail.
+
+/** RSS may grow at most this much from the warm-up to the end. */
+const RSS_GROWTH = 0.1;
+/** Seconds of samples whose median RSS stands for the start (after the baseline) and for the end. */
+const RSS_WINDOW_S = 5;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
+};
+const sum = (values) => values.reduce((total, value) => total + value, 0);
+const total = (counts) => sum(Object.values(counts));
+
+/** Each count of `after` above `before`, as `name +n`. */
+function grown(before, after) {
+  return Object.entries(after)
+    .filter(([name, count]) => count > (before[name] ?? 0))
+    .map(([name, count]) => `${name} +${count - (before[name] ?? 0)}`);
+}
+
+/** RSS at the start and at the end of one worker's measured span, and the growth. */
+function rssOf(worker, run) {
+  const at = (from, to) => median(worker.samples.filter(({ t }) => t >= from && t <= to).map(({ rssMb }) => rssMb));
+  const start = at(run.baselineAt, run.baselineAt + RSS_WINDOW_S * 1000);
+  const end = at(run.trafficEnd - RSS_WINDOW_S * 1000, run.trafficEnd);
+  return { start, end, growth: end / start - 1 };
+}
+
+/** Every recovery of every fault: one row per fault, worker and kind. */
+function recoveries(run) {
+  return run.events.flatMap((event) =>
+    event.recoveries.flatMap(({ worker, kinds }) =>
+      Object.entries(kinds).map(([kind, ms]) => ({ event, worker, kind, ms })),
+    ),
+  );
+}
+
+/** The targets table: `{ target, measured, pass }` rows, and the figures behind them. */
+function evaluate(run) {
+  const workers = run.workers;
+  const wrong = sum(workers.map(({ summary }) => summary.wrong.count));
+  const judged = sum(workers.map(({ summary }) => summary.judged));
+  const rejected = sum(workers.map(({ summary }) => summary.rejected.count));
+  const buckets = Object.entries(run.budgets).flatMap(([topology, list]) => list.map((b) => ({ topology, ...b })));
+  const inexact = buckets.filter(({ problems }) => problems.length > 0);
+  const rss = workers.map((worker) => ({ worker: worker.name, ...rssOf(worker, run) }));
+  const worstRss = rss.reduce((worst, row) => (row.growth > worst.growth ? row : worst), rss[0]);
+  const flat = (field) =>
+    workers.map(({ name, baseline, summary }) => ({
+      worker: name,
+      before: total(baseline[field]),
+      after: total(summary.final[field]),
+      grown: grown(baseline[field], summary.final[field]),
+    }));
+  const handles = flat('resources');
+  const listeners = flat('listeners');
+  const boundMs = 2 * run.deadlineMs;
+  const recovered = recoveries(run);
+  const late = recovered.filter(({ ms }) => ms === null || ms > boundMs);
+  const undone = run.events.filter(({ error }) => error);
+  const worst = recovered.reduce(
+    (w, row) => (w === undefined || (row.ms ?? Infinity) > (w.ms ?? Infinity) ? row : w),
+    undefined,
+  );
+  const describe = (row) =>
+    `${row.event.kind} #${row.event.id} (${row.event.topology}, ${row.event.target}), ${row.kind} in ${row.worker}`;
+  const rows = [
+    {
+      target: 'Zero wrong reads',
+      measured: `${wrong} wrong of ${judged.toLocaleString('en-US')} values served`,
+      pass: wrong === 0,
+    },
+    {
+      target: 'No call rejects',
+      measured: `${rejected} rejected`,
+      pass: rejected === 0,
+    },
+    {
+      target: 'Budget exact at the end',
+      measured:
+        inexact.length === 0
+          ? `${buckets.length} buckets: lists = total ≤ budget in each`
+          : `${inexact.length} of ${buckets.length} buckets not: ${inexact.map(({ topology, bucket, problems }) => `${topology} ${bucket}: ${problems[0]}`).join('; ')}`,
+      pass: buckets.length > 0 && inexact.length === 0,
+    },
+    {
+      target: `RSS growth after warm-up ≤ ${RSS_GROWTH * 100}%`,
+      measured: worstRss
+        ? `worst ${worstRss.worker}: ${worstRss.start.toFixed(1)} → ${worstRss.end.toFixed(1)} MB (${(worstRss.growth * 100).toFixed(1)}%)`
+        : 'no worker',
+      pass: rss.length > 0 && rss.every(({ growth }) => growth <= RSS_GROWTH),
+    },
+    {
+      target: 'Active handles flat',
+      measured: handles.every(({ grown: g }) => g.length === 0)
+        ? `${handles.map(({ before, after }) => `${before} → ${after}`).join(', ')}`
+        : handles
+            .filter(({ grown: g }) => g.length > 0)
+            .map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`)
+            .join('; '),
+      pass: handles.every(({ grown: g }) => g.length === 0),
+    },
+    {
+      target: 'Client listeners flat',
+      measured: listeners.every(({ grown: g }) => g.length === 0)
+        ? `${listeners.map(({ before, after }) => `${before} → ${after}`).join(', ')}`
+        : listeners
+            .filter(({ grown: g }) => g.length > 0)
+            .map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`)
+            .join('; '),
+      pass: listeners.every(({ grown: g }) => g.length === 0),
+    },
+    {
+      target: `Every fault recovered within 2 × deadline (${boundMs} ms)`,
+      measured:
+        (recovered.length === 0
+          ? 'no fault'
+          : `${late.length} of ${recovered.length} late; worst ${worst.ms === null ? 'not recovered' : `${Math.round(worst.ms)} ms`}: ${describe(worst)}`) +
+        (undone.length > 0 ? `; ${undone.length} faults could not be done` : ''),
+      pass: recovered.length > 0 && late.length === 0 && undone.length === 0,
+    },
+  ];
+  return { rows, pass: rows.every(({ pass }) => pass), rss, handles, listeners, recovered, boundMs, buckets };
+}
+
+module.exports = { evaluate };
