@@ -48,7 +48,7 @@ class EmbeddingTraffic {
       [20, this.putOne],
       [10, this.putMany],
     ];
-    this.mix = { hot: weighted(hot), cold: weighted(cold) };
+    this.mix = { hot: traffic.weighted(hot), cold: traffic.weighted(cold) };
   }
 
   get service() {
@@ -56,8 +56,7 @@ class EmbeddingTraffic {
   }
 
   step(user) {
-    const ops = user.hot ? this.mix.hot : this.mix.cold;
-    return ops[Math.floor(this.t.random() * ops.length)].call(this, user);
+    return (user.hot ? this.mix.hot : this.mix.cold)().call(this, user);
   }
 
   writeOptions(user) {
@@ -230,11 +229,6 @@ class EmbeddingTraffic {
     }
     calls.forEach((call, i) => call && this.computedWrite(user, call, computations[i]));
   }
-}
-
-/** Each operation repeated as often as its weight, to pick one uniformly. */
-function weighted(pairs) {
-  return pairs.flatMap(([weight, op]) => Array.from({ length: weight }, () => op));
 }
 
 module.exports = { EmbeddingTraffic };

@@ -22,7 +22,7 @@ class MessageTraffic {
       ttlMs: MESSAGES_TTL_SECONDS * 1000,
       conversations: conversations.map(({ id, bucket }) => ({ id, bucket, messages: traffic.int(0, 20) })),
     });
-    this.mix = weighted([
+    this.mix = traffic.weighted([
       [22, this.read],
       [5, this.readJson],
       [30, this.load],
@@ -39,7 +39,7 @@ class MessageTraffic {
   }
 
   step(conversation) {
-    return this.mix[Math.floor(this.t.random() * this.mix.length)].call(this, conversation);
+    return this.mix().call(this, conversation);
   }
 
   messagesOf(seqs, conversation) {
@@ -173,10 +173,6 @@ class MessageTraffic {
       });
     }
   }
-}
-
-function weighted(pairs) {
-  return pairs.flatMap(([weight, op]) => Array.from({ length: weight }, () => op));
 }
 
 module.exports = { MessageTraffic };

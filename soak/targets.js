@@ -37,6 +37,19 @@ function recoveries(run) {
   );
 }
 
+/** A target that counts must not grow: the totals when none did, else what grew in which worker. */
+function flatRow(target, perWorker) {
+  const grew = perWorker.filter(({ grown: g }) => g.length > 0);
+  return {
+    target,
+    measured:
+      grew.length === 0
+        ? perWorker.map(({ before, after }) => `${before} → ${after}`).join(', ')
+        : grew.map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`).join('; '),
+    pass: grew.length === 0,
+  };
+}
+
 /** The targets table: `{ target, measured, pass }` rows, and the figures behind them. */
 function evaluate(run) {
   const workers = run.workers;
@@ -92,26 +105,8 @@ function evaluate(run) {
         : 'no worker',
       pass: rss.length > 0 && rss.every(({ growth }) => growth <= RSS_GROWTH),
     },
-    {
-      target: 'Active handles flat',
-      measured: handles.every(({ grown: g }) => g.length === 0)
-        ? `${handles.map(({ before, after }) => `${before} → ${after}`).join(', ')}`
-        : handles
-            .filter(({ grown: g }) => g.length > 0)
-            .map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`)
-            .join('; '),
-      pass: handles.every(({ grown: g }) => g.length === 0),
-    },
-    {
-      target: 'Client listeners flat',
-      measured: listeners.every(({ grown: g }) => g.length === 0)
-        ? `${listeners.map(({ before, after }) => `${before} → ${after}`).join(', ')}`
-        : listeners
-            .filter(({ grown: g }) => g.length > 0)
-            .map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`)
-            .join('; '),
-      pass: listeners.every(({ grown: g }) => g.length === 0),
-    },
+    flatRow('Active handles flat', handles),
+    flatRow('Client listeners flat', listeners),
     {
       target: `Every fault recovered within 2 × deadline (${boundMs} ms)`,
       measured:

@@ -5,6 +5,7 @@
 
 const { setTimeout: sleep } = require('node:timers/promises');
 const keySlot = require('cluster-key-slot');
+const { seeded } = require('../bench/lib/seeded');
 const { conversationBucket, conversationKeys, embeddingKeys } = require('../libs/redis-cache/dist/keys');
 const { withOutcome } = require('./call-outcomes');
 const { clock } = require('./clock');
@@ -27,18 +28,6 @@ const PROBES = {
 };
 const EMBEDDING_KINDS = ['embedding read', 'embedding write'];
 const MESSAGE_KINDS = ['message read', 'message write'];
-
-/** mulberry32: the worker's random choices, reproducible from its seed. */
-function seeded(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Traffic {
   /**
@@ -79,6 +68,12 @@ class Traffic {
 
   pick(list) {
     return list[Math.floor(this.random() * list.length)];
+  }
+
+  /** A picker of one of `pairs` ([weight, choice]), each as often as its weight. */
+  weighted(pairs) {
+    const choices = pairs.flatMap(([weight, choice]) => Array.from({ length: weight }, () => choice));
+    return () => choices[Math.floor(this.random() * choices.length)];
   }
 
   /** `count` distinct numbers below `size`. */
