@@ -91,12 +91,16 @@ class EmbeddingTraffic {
     return call;
   }
 
-  async getMany(user) {
+  async getMany(user, probe = false) {
     const texts = this.t.distinct(this.t.int(2, 6), TEXTS);
-    const call = await this.t.call('embedding read', 'getCachedEmbeddings', () =>
-      this.service.getCachedEmbeddings(user.id, texts.map(textOf)),
+    const call = await this.t.call(
+      'embedding read',
+      'getCachedEmbeddings',
+      () => this.service.getCachedEmbeddings(user.id, texts.map(textOf)),
+      probe,
     );
     if (call) this.served(user, texts, call.value, call);
+    return call;
   }
 
   async putOne(user, probe = false) {

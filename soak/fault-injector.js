@@ -40,7 +40,8 @@ class FaultInjector {
       if (next > endAt) return;
       if (next > clock()) await sleep(next - clock());
       const kind = KINDS[round % KINDS.length];
-      const name = this.names[(round + Math.floor(round / KINDS.length)) % this.names.length];
+      // each kind on each topology in turn: the second round of kinds starts on the other topology
+      const name = this.names[((round % KINDS.length) + Math.floor(round / KINDS.length)) % this.names.length];
       const n = this.count(`${kind} ${name}`);
       const started = clock();
       this.events.push({ id: round + 1, kind, topology: name, at: started, ...(await this[kind](name, n)) });

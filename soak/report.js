@@ -13,6 +13,10 @@ const START = '<!-- soak:start -->';
 const END = '<!-- soak:end -->';
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 const KIND_COLORS = { kill: '#d62728', freeze: '#1f77b4', drop: '#9467bd', flush: '#ff7f0e', restart: '#2ca02c' };
+/** The slow commands shown: those that took longest in all. */
+const SLOW_ROWS = 12;
+/** The warnings shown: those logged most often within 10 s. */
+const WARNING_ROWS = 10;
 const CALL_KINDS = ['embedding read', 'embedding write', 'message read', 'message write'];
 
 const seconds = (run, t) => Math.round(((t - run.trafficStart) / 1000) * 10) / 10;
@@ -263,18 +267,24 @@ function slowLogTable(run) {
     groups.set(key, group);
   }
   if (groups.size === 0) return 'None: no command took over 10 ms.';
-  return table(
-    ['Server', 'Command', 'Over 10 ms', 'Worst (ms)', 'In all (ms)'],
-    [...groups.values()]
-      .sort((a, b) => b.totalMs - a.totalMs)
-      .map((g) => [
-        g.server,
-        g.inScript ? `${g.command}, inside a script` : g.command,
-        g.count,
-        ms(g.worst),
-        ms(g.totalMs),
-      ]),
-  );
+  const sorted = [...groups.values()].sort((a, b) => b.totalMs - a.totalMs);
+  const rest = sorted.slice(SLOW_ROWS);
+  const restMs = rest.reduce((sum, g) => sum + g.totalMs, 0);
+  return [
+    table(
+      ['Server', 'Command', 'Over 10 ms', 'Worst (ms)', 'In all (ms)'],
+      sorted
+        .slice(0, SLOW_ROWS)
+        .map((g) => [
+          g.server,
+          g.inScript ? `${g.command}, inside a script` : g.command,
+          g.count,
+          ms(g.worst),
+          ms(g.totalMs),
+        ]),
+    ),
+    ...(rest.length > 0 ? ['', `And ${rest.length} more, ${ms(restMs)} ms in all.`] : []),
+  ].join('\n');
 }
 
 function warningsTable(run) {
@@ -287,10 +297,17 @@ function warningsTable(run) {
     }
   }
   if (Object.keys(kinds).length === 0) return 'None.';
-  return table(
-    ['Warning (numbers blanked)', 'Lines, all workers', 'Most from one worker within 10 s'],
-    Object.entries(kinds).map(([kind, { lines, most }]) => [`\`${kind}\``, lines, most]),
-  );
+  const sorted = Object.entries(kinds).sort(([, a], [, b]) => b.most - a.most || b.lines - a.lines);
+  const rest = sorted.slice(WARNING_ROWS);
+  return [
+    table(
+      ['Warning (numbers blanked)', 'Lines, all workers', 'Most from one worker within 10 s'],
+      sorted.slice(0, WARNING_ROWS).map(([kind, { lines, most }]) => [`\`${kind}\``, lines, most]),
+    ),
+    ...(rest.length > 0
+      ? ['', `And ${rest.length} more kinds, ${rest.reduce((sum, [, { lines }]) => sum + lines, 0)} lines in all.`]
+      : []),
+  ].join('\n');
 }
 
 function markdown(run, evaluation) {

@@ -112,6 +112,8 @@ async function main() {
       }
     }
     log(`${workers.length} workers starting`);
+    // they start their traffic as soon as they are up
+    run.trafficStart = clock();
     await Promise.all(
       workers.map((worker) =>
         worker.request('start', {
@@ -125,8 +127,7 @@ async function main() {
         }),
       ),
     );
-    run.trafficStart = clock();
-    const endAt = run.trafficStart + options.duration * 1000;
+    const endAt = clock() + options.duration * 1000;
     const injector = new FaultInjector({ topologies, workers: byTopology, options });
     log(`traffic for ${options.duration} s; warm-up ${options.warmup} s, then a fault every ${options.faultEvery} s`);
     const reporting = progress(workers, endAt, injector);
