@@ -10,7 +10,7 @@ const BUCKETS = { single: 4, cluster: 12 };
 const MAX_CACHED_MESSAGES = 3000;
 
 const EMBEDDINGS = { maxEntriesPerUser: 16, ttlSeconds: 60, namespace: 'soak' };
-/** The TTL of the cold users' entries, their own (`cacheEmbedding(..., { ttlSeconds })`): most expire unread. */
+/** The TTL of half the cold users' entries, their own (`cacheEmbedding(..., { ttlSeconds })`): most expire unread. */
 const COLD_ENTRY_TTL_SECONDS = 2;
 const MESSAGES_TTL_SECONDS = 20;
 

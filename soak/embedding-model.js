@@ -16,8 +16,8 @@ const { readVector } = require('./payloads');
 
 class EmbeddingModel {
   /**
-   * `users` and `texts`: how many of each the worker has; `ttlMsOf(user)` the TTL its entries are written with,
-   * and `moduleTtlMs` the cache's, which an entry may fall back to after a loss of its user's LRU.
+   * `users` and `texts`: how many of each the worker has; `ttlMsOf(user, text)` the TTL an entry is always
+   * written with, and `moduleTtlMs` the cache's, which an entry may fall back to after a loss of its user's LRU.
    */
   constructor({ worker, users, texts, ttlMsOf, moduleTtlMs }) {
     this.worker = worker;
@@ -53,11 +53,23 @@ class EmbeddingModel {
       if (found.version <= entry.written) return { ...base, reason: 'an overwritten version' };
       return { ...base, reason: 'a version never written' };
     }
-    const ttlMs = entry.ttlUnsure ? Math.max(this.ttlMsOf(user), this.moduleTtlMs) : this.ttlMsOf(user);
+    const own = this.ttlMsOf(user, text);
+    const ttlMs = entry.ttlUnsure ? Math.max(own, this.moduleTtlMs) : own;
     if (entry.recency.expiredBy(call.start, ttlMs)) {
       return { ...base, reason: 'an expired entry', idleMs: Math.round(call.start - entry.recency.last) };
     }
     return null;
+  }
+
+  /** The texts of `user` whose entries may be cached and have certainly expired by `now`. */
+  expiredTexts(user, now) {
+    const texts = [];
+    this.entries[user].forEach((entry, text) => {
+      if (entry.possible.size > 0 && !entry.ttlUnsure && entry.recency.expiredBy(now, this.ttlMsOf(user, text))) {
+        texts.push(text);
+      }
+    });
+    return texts;
   }
 
   /**

@@ -4,9 +4,10 @@
 // (it must fence it: issue 24, case 8), and two callers computing the same texts at once (one computation, but
 // each caller its own arrays).
 //
-// Hot users' entries live the cache's TTL; cold users' are written with a short TTL of their own and read
-// seldom, so that most of their entries are expired, unpurged, when next read: a batch read then runs the
-// touch script and a native HMGET, and after a SCRIPT FLUSH the HMGET runs first (issue 24, case 9).
+// Hot users' entries live the cache's TTL. Cold users are read seldom, and their even texts are written with a
+// short TTL of their own, their odd ones with the cache's, which keeps their keys alive: so that when next read,
+// many of their entries are expired and not yet purged. A batch read runs the touch script (which purges them)
+// and then a native HMGET; after a SCRIPT FLUSH, the HMGET runs first (issue 24, case 9).
 
 const { setTimeout: sleep } = require('node:timers/promises');
 const { clock } = require('./clock');
@@ -16,19 +17,25 @@ const { readVector, vectorFor } = require('./payloads');
 
 const TEXTS = 24;
 const COMPUTE_MS = 20;
+/** How often the canary is written again when no probe read it. */
+const CANARY_EVERY_MS = 20_000;
+const CANARY_RETRY_MS = 1000;
 
 const textOf = (t) => `text ${t}: ünïcödé`;
+/** Whether (user, text) is written with the short TTL of its own. */
+const shortLived = (user, text) => !user.hot && text % 2 === 0;
 const textIndex = new Map(Array.from({ length: TEXTS }, (_, t) => [textOf(t), t]));
 
 class EmbeddingTraffic {
+  /** `users`: the worker's, the canary last. */
   constructor(traffic, users) {
     this.t = traffic;
-    this.users = users;
+    this.canaryDueAt = 0;
     this.model = new EmbeddingModel({
       worker: traffic.worker,
       users: users.length,
       texts: TEXTS,
-      ttlMsOf: (user) => (users[user].hot ? EMBEDDINGS.ttlSeconds : COLD_ENTRY_TTL_SECONDS) * 1000,
+      ttlMsOf: (user, text) => (shortLived(users[user], text) ? COLD_ENTRY_TTL_SECONDS : EMBEDDINGS.ttlSeconds) * 1000,
       moduleTtlMs: EMBEDDINGS.ttlSeconds * 1000,
     });
     const hot = [
@@ -59,8 +66,9 @@ class EmbeddingTraffic {
     return (user.hot ? this.mix.hot : this.mix.cold)().call(this, user);
   }
 
-  writeOptions(user) {
-    return user.hot ? undefined : { ttlSeconds: COLD_ENTRY_TTL_SECONDS };
+  /** The options of a write of `text` (of texts all short-lived, or none). */
+  writeOptions(user, text) {
+    return shortLived(user, text) ? { ttlSeconds: COLD_ENTRY_TTL_SECONDS } : undefined;
   }
 
   entry(user, text, version) {
@@ -91,8 +99,8 @@ class EmbeddingTraffic {
     return call;
   }
 
-  async getMany(user, probe = false) {
-    const texts = this.t.distinct(this.t.int(2, 6), TEXTS);
+  /** A batch read of `texts`, or of 2 to 6 texts at random. */
+  async getMany(user, probe = false, texts = this.t.distinct(this.t.int(2, 6), TEXTS)) {
     const call = await this.t.call(
       'embedding read',
       'getCachedEmbeddings',
@@ -103,6 +111,36 @@ class EmbeddingTraffic {
     return call;
   }
 
+  /**
+   * A batch read of the canary's expired entries and a live one, if the canary is among `users` and its entries
+   * have expired since it was written; else a read of one of `users`. The canary is written (`keepCanary`) and left
+   * alone, so that its short-lived entries are expired and not yet purged: right after a SCRIPT FLUSH, the HMGET of
+   * a batch read runs before its touch script has purged them (case 9). It is written again after each such read.
+   */
+  readExpired(users, probe = false) {
+    const canary = users.find((user) => user.canary);
+    const expired = canary ? this.model.expiredTexts(canary.index, clock()) : [];
+    if (expired.length === 0) {
+      const user = this.t.pick(users.filter((candidate) => !candidate.canary));
+      return this.t.holding(`u${user.index}`, () => this.getOne(user, probe));
+    }
+    this.canaryDueAt = 0;
+    return this.t.holding(`u${canary.index}`, () => this.getMany(canary, probe, [...expired, 1]));
+  }
+
+  /** Writes the canary's entries again when due: two short-lived and two that keep its keys alive. */
+  async keepCanary() {
+    if (clock() < this.canaryDueAt) return;
+    this.canaryDueAt = Infinity;
+    const { canary } = this.t;
+    const written = await this.t.holding(`u${canary.index}`, async () => {
+      const calls = [await this.write(canary, [0, 2]), await this.write(canary, [1, 3])];
+      return calls.every((call) => call?.outcome === 'ok');
+    });
+    // until both writes went through, the model cannot know its entries' age: again soon
+    this.canaryDueAt = clock() + (written ? CANARY_EVERY_MS : CANARY_RETRY_MS);
+  }
+
   async putOne(user, probe = false) {
     const text = this.t.int(0, TEXTS - 1);
     const version = this.model.version();
@@ -110,21 +148,31 @@ class EmbeddingTraffic {
     const call = await this.t.call(
       'embedding write',
       'cacheEmbedding',
-      () => this.service.cacheEmbedding(user.id, textOf(text), embedding, this.writeOptions(user)),
+      () => this.service.cacheEmbedding(user.id, textOf(text), embedding, this.writeOptions(user, text)),
       probe,
     );
     if (call) this.model.wrote(user.index, [text], [version], call);
     return call;
   }
 
-  async putMany(user) {
-    const texts = this.t.distinct(this.t.int(2, 4), TEXTS);
+  putMany(user) {
+    // one write gives all its entries one TTL: texts of one parity
+    const parity = this.t.int(0, 1);
+    return this.write(
+      user,
+      this.t.distinct(this.t.int(2, 4), TEXTS / 2).map((half) => 2 * half + parity),
+    );
+  }
+
+  /** cacheEmbeddings of new versions of `texts`, all of one parity (one TTL). */
+  async write(user, texts) {
     const versions = texts.map(() => this.model.version());
     const entries = texts.map((text, i) => this.entry(user, text, versions[i]));
     const call = await this.t.call('embedding write', 'cacheEmbeddings', () =>
-      this.service.cacheEmbeddings(user.id, entries, this.writeOptions(user)),
+      this.service.cacheEmbeddings(user.id, entries, this.writeOptions(user, texts[0])),
     );
     if (call) this.model.wrote(user.index, texts, versions, call);
+    return call;
   }
 
   async clear(user) {
@@ -228,7 +276,15 @@ class EmbeddingTraffic {
     if (first && second) {
       texts.forEach((text, i) => {
         const shared = first.value[i] === second.value[i];
-        if (shared) this.t.judged({ user: user.index, text, op: first.name, reason: 'one array given to two callers' });
+        if (shared) {
+          this.t.judged({
+            user: user.index,
+            text,
+            op: first.name,
+            at: first.start,
+            reason: 'one array given to two callers',
+          });
+        }
       });
     }
     calls.forEach((call, i) => call && this.computedWrite(user, call, computations[i]));

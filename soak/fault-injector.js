@@ -29,7 +29,7 @@ class FaultInjector {
     this.topologies = topologies;
     this.workers = workers;
     this.options = options;
-    this.names = Object.keys(topologies);
+    this.names = options.topologies;
   }
 
   /** Runs faults until `endAt` (ms since the epoch): none starts after it. */

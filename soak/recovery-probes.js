@@ -38,7 +38,7 @@ class RecoveryProbes {
       if (recovered !== undefined && recovered !== false) return [kind, Math.max(0, recovered - this.backAt)];
       const limit = this.backAt === undefined ? started + 6 * GIVE_UP_MS : this.backAt + GIVE_UP_MS;
       if (clock() > limit) return [kind, null];
-      const call = await this.run(() => this.traffic.probe(kind, keys));
+      const call = await this.run(() => this.traffic.probe(kind, keys, this.backAt !== undefined));
       if (call && call.outcome !== 'fallback' && call.outcome !== 'untraced') successes.push(call.end);
       await sleep(PROBE_EVERY_MS);
     }

@@ -17,6 +17,8 @@ const KIND_COLORS = { kill: '#d62728', freeze: '#1f77b4', drop: '#9467bd', flush
 const SLOW_ROWS = 12;
 /** The warnings shown: those logged most often within 10 s. */
 const WARNING_ROWS = 10;
+/** The wrong reads listed, of each reason: the first ones. */
+const EXAMPLES_PER_REASON = 3;
 const CALL_KINDS = ['embedding read', 'embedding write', 'message read', 'message write'];
 
 const seconds = (run, t) => Math.round(((t - run.trafficStart) / 1000) * 10) / 10;
@@ -154,7 +156,7 @@ function readsSection(run) {
   for (const { name, summary } of run.workers) {
     for (const [reason, count] of Object.entries(summary.wrong.byReason))
       byReason[reason] = (byReason[reason] ?? 0) + count;
-    for (const example of summary.wrong.examples.slice(0, 3)) examples.push({ worker: name, ...example });
+    for (const example of summary.wrong.examples) examples.push({ worker: name, ...example });
   }
   const sum = (field) => run.workers.reduce((total, { summary }) => total + summary[field], 0);
   const lines = [
@@ -163,8 +165,14 @@ function readsSection(run) {
       `conversation with too many possible states to judge: ${sum('unjudged')}.`,
   ];
   if (Object.keys(byReason).length > 0) {
-    lines.push('', table(['Wrong read', 'Count'], Object.entries(byReason)), '', 'The first of them:', '');
-    for (const example of examples.slice(0, 10)) {
+    lines.push('', table(['Wrong read', 'Count'], Object.entries(byReason)), '', 'The first of each:', '');
+    const first = Object.keys(byReason).flatMap((reason) =>
+      examples
+        .filter((example) => example.reason === reason)
+        .sort((a, b) => (a.at ?? 0) - (b.at ?? 0))
+        .slice(0, EXAMPLES_PER_REASON),
+    );
+    for (const example of first) {
       const at = example.at ? ` at ${seconds(run, example.at)} s` : '';
       const { worker, reason, op, ...rest } = example;
       delete rest.at;
@@ -188,8 +196,8 @@ function processesTable(run, evaluation) {
     [
       'Worker',
       'CPU (cores)',
-      'RSS after warm-up (MB)',
-      'RSS at the end (MB)',
+      'RSS, baseline (MB)',
+      'RSS, end (MB)',
       'Growth',
       'Active handles',
       'Client listeners',

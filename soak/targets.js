@@ -3,13 +3,6 @@
 
 /** RSS may grow at most this much from the warm-up to the end. */
 const RSS_GROWTH = 0.1;
-/** Seconds of samples whose median RSS stands for the start (after the baseline) and for the end. */
-const RSS_WINDOW_S = 5;
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
-};
 const sum = (values) => values.reduce((total, value) => total + value, 0);
 const total = (counts) => sum(Object.values(counts));
 
@@ -26,11 +19,10 @@ function grown(before, after, allowed = () => 0) {
  */
 const followedLater = (name) => (/ node (ready|close|end)$/.test(name) ? 1 : 0);
 
-/** RSS at the start and at the end of one worker's measured span, and the growth. */
-function rssOf(worker, run) {
-  const at = (from, to) => median(worker.samples.filter(({ t }) => t >= from && t <= to).map(({ rssMb }) => rssMb));
-  const start = at(run.baselineAt, run.baselineAt + RSS_WINDOW_S * 1000);
-  const end = at(run.trafficEnd - RSS_WINDOW_S * 1000, run.trafficEnd);
+/** RSS at the baseline and at the end, each with the calls drained and after full collections, and the growth. */
+function rssOf({ baseline, summary }) {
+  const start = baseline.rssMb;
+  const end = summary.final.rssMb;
   return { start, end, growth: end / start - 1 };
 }
 
@@ -46,12 +38,14 @@ function recoveries(run) {
 /** A target that counts must not grow: the totals when none did, else what grew in which worker. */
 function flatRow(target, perWorker) {
   const grew = perWorker.filter(({ grown: g }) => g.length > 0);
+  const unconnected = perWorker.filter(({ connected }) => !connected).map(({ worker }) => worker);
   return {
     target,
     measured:
       grew.length === 0
         ? perWorker.map(({ before, after }) => `${before} → ${after}`).join(', ')
-        : grew.map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`).join('; '),
+        : grew.map(({ worker, grown: g }) => `${worker}: ${g.join(', ')}`).join('; ') +
+          (unconnected.length > 0 ? `; not every connection up when counted in ${unconnected.join(', ')}` : ''),
     pass: grew.length === 0,
   };
 }
@@ -64,11 +58,12 @@ function evaluate(run) {
   const rejected = sum(workers.map(({ summary }) => summary.rejected.count));
   const buckets = Object.entries(run.budgets).flatMap(([topology, list]) => list.map((b) => ({ topology, ...b })));
   const inexact = buckets.filter(({ problems }) => problems.length > 0);
-  const rss = workers.map((worker) => ({ worker: worker.name, ...rssOf(worker, run) }));
+  const rss = workers.map((worker) => ({ worker: worker.name, ...rssOf(worker) }));
   const worstRss = rss.reduce((worst, row) => (row.growth > worst.growth ? row : worst), rss[0]);
   const flat = (field, allowed) =>
     workers.map(({ name, baseline, summary }) => ({
       worker: name,
+      connected: baseline.connected && summary.final.connected,
       before: total(baseline[field]),
       after: total(summary.final[field]),
       grown: grown(baseline[field], summary.final[field], allowed),

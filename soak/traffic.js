@@ -19,14 +19,9 @@ const HOT_CONVERSATIONS = 50;
 /** The share of calls on hot users and conversations. */
 const HOT_SHARE = 0.8;
 
-/**
- * The call kinds whose recovery a fault's probes time, and what each probe calls. An embedding read is a batch
- * read half the time: right after a SCRIPT FLUSH, one of them is then the first touch script on its connection,
- * which ioredis sends again as EVAL after the NOSCRIPT (issue 24, case 9).
- */
+/** The call kinds whose recovery a fault's probes time, and what each probe calls (see also `probe`). */
 const PROBES = {
-  'embedding read': (traffic, key) =>
-    traffic.random() < 0.5 ? traffic.embeddings.getOne(key, true) : traffic.embeddings.getMany(key, true),
+  'embedding read': (traffic, key) => traffic.embeddings.getOne(key, true),
   'embedding write': (traffic, key) => traffic.embeddings.putOne(key, true),
   'message read': (traffic, key) => traffic.messages.read(key, true),
   'message write': (traffic, key) => traffic.messages.append(key, true),
@@ -45,10 +40,10 @@ class Traffic {
     this.services = services;
     this.stats = stats;
     this.busy = new Set();
-    const users = Array.from({ length: USERS }, (_, index) => {
-      const id = `w${worker}-u${index}`;
-      return { index, id, hot: index < HOT_USERS, slot: keySlot(embeddingKeys(id).vectors) };
-    });
+    const user = (index, id) => ({ index, id, hot: index < HOT_USERS, slot: keySlot(embeddingKeys(id).vectors) });
+    const users = Array.from({ length: USERS }, (_, index) => user(index, `w${worker}-u${index}`));
+    // a cold user of its own, left alone but by the probes (EmbeddingTraffic.readExpired)
+    const canary = { ...user(USERS, `w${worker}-canary`), canary: true };
     const conversations = Array.from({ length: CONVERSATIONS }, (_, index) => {
       const id = `w${worker}-c${index}`;
       const bucket = conversationBucket(id, buckets);
@@ -60,10 +55,11 @@ class Traffic {
         slot: keySlot(conversationKeys(id, bucket).messages),
       };
     });
-    for (const key of [...users, ...conversations]) key.master = masterOfSlot?.(key.slot);
+    for (const key of [...users, canary, ...conversations]) key.master = masterOfSlot?.(key.slot);
     this.users = users;
+    this.canary = canary;
     this.conversations = conversations;
-    this.embeddings = new EmbeddingTraffic(this, users);
+    this.embeddings = new EmbeddingTraffic(this, [...users, canary]);
     this.messages = new MessageTraffic(this, conversations);
   }
 
@@ -90,6 +86,7 @@ class Traffic {
 
   /** One call (or one racing scenario) of the mix, on a key no other call holds; none if the picks were busy. */
   async step() {
+    await this.embeddings.keepCanary();
     const embedding = this.random() < 0.5;
     const keys = embedding ? this.users : this.conversations;
     const hot = keys.filter((key) => key.hot);
@@ -143,7 +140,7 @@ class Traffic {
       if (scope.connection === 'shared') return kindOfKey === 'conversation';
       return true;
     };
-    const users = this.users.filter((key) => inScope(key, 'user'));
+    const users = [...this.users, this.canary].filter((key) => inScope(key, 'user'));
     const conversations = this.conversations.filter((key) => inScope(key, 'conversation'));
     return [
       ...(users.length > 0 ? EMBEDDING_KINDS.map((kind) => [kind, users]) : []),
@@ -151,9 +148,16 @@ class Traffic {
     ];
   }
 
-  /** One probe call of `kind` on one of `keys`, waiting for it to be free; its record, or null if it rejected. */
-  probe(kind, keys) {
-    const key = this.pick(keys);
+  /**
+   * One probe call of `kind` on one of `keys`, waiting for it to be free; its record, or null if it rejected.
+   * `afterBack`: Redis is back from the fault.
+   */
+  probe(kind, keys, afterBack) {
+    // once Redis is back, an embedding read is a batch read of expired entries if there are some: right after a
+    // SCRIPT FLUSH, it may be the first touch script on its connection, which ioredis sends again as EVAL after the
+    // NOSCRIPT, once the HMGET sent with it has run (case 9)
+    if (kind === 'embedding read' && afterBack) return this.embeddings.readExpired(keys, true);
+    const key = this.pick(keys.filter((candidate) => !candidate.canary));
     return this.holding(`${kind.startsWith('embedding') ? 'u' : 'c'}${key.index}`, () => PROBES[kind](this, key));
   }
 

@@ -18,7 +18,11 @@ class WorkerProcess {
     this.index = index;
     this.topology = topology;
     this.name = `${topology} ${index}`;
-    this.child = fork(join(__dirname, 'worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // --expose-gc: the RSS compared before and after is measured after full collections (worker.js)
+    this.child = fork(join(__dirname, 'worker.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, '--expose-gc'],
+    });
     this.child.on('message', (message) => this.receive(message));
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => {

@@ -4,8 +4,9 @@
 
 const { record } = require('./histogram');
 
-/** The wrong reads and rejections kept in full; past these, only counted. */
+/** The wrong reads (of each reason) and rejections kept in full; past these, only counted. */
 const EXAMPLES = 20;
+const EXAMPLES_PER_REASON = 5;
 
 class WorkerStats {
   operations = {};
@@ -42,8 +43,8 @@ class WorkerStats {
     this.reads.judged++;
     if (!wrong) return;
     this.wrong.count++;
-    this.wrong.byReason[wrong.reason] = (this.wrong.byReason[wrong.reason] ?? 0) + 1;
-    if (this.wrong.examples.length < EXAMPLES) this.wrong.examples.push(wrong);
+    const seen = (this.wrong.byReason[wrong.reason] = (this.wrong.byReason[wrong.reason] ?? 0) + 1);
+    if (seen <= EXAMPLES_PER_REASON) this.wrong.examples.push(wrong);
   }
 
   rejection(name, error) {

@@ -5,7 +5,7 @@
 // recovery, restarts its module on the same clients, or drops one of its users' LRU.
 
 require('reflect-metadata');
-const { clearInterval, setInterval } = require('node:timers');
+const { clearInterval, setImmediate, setInterval } = require('node:timers');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
@@ -32,6 +32,8 @@ const { WorkerStats } = require('./worker-stats');
 const CONCURRENCY = 16;
 /** After a pause drained the calls, how long before handles and listeners are counted. */
 const QUIET_MS = 500;
+/** How long a snapshot waits for every connection to be up. */
+const CONNECTED_WITHIN_MS = 10_000;
 /** After the traffic stops, how long the library gets to settle what failed, before the final counts. */
 const SETTLE_MS = 2000;
 
@@ -125,18 +127,35 @@ class Worker {
   }
 
   /** The counts that must stay flat, taken with no call in flight. */
-  snapshot() {
+  /**
+   * The counts that must stay flat, taken with no call in flight and, like for like, with every connection up (a
+   * reconnecting client holds fewer sockets and more timers), or after CONNECTED_WITHIN_MS, which it says.
+   */
+  async snapshot() {
+    await sleep(QUIET_MS);
+    const until = clock() + CONNECTED_WITHIN_MS;
+    while (!this.connected() && clock() < until) await sleep(50);
+    await collectGarbage();
     return {
+      connected: this.connected(),
       resources: this.metrics.resources(),
       listeners: listenerCounts(this.clients),
       rssMb: process.memoryUsage().rss / 2 ** 20,
     };
   }
 
+  /** Whether both clients, and on a cluster each of their node connections, are ready. */
+  connected() {
+    return Object.values(this.clients).every(
+      (client) =>
+        client.status === 'ready' &&
+        (typeof client.nodes !== 'function' || client.nodes().every((node) => node.status === 'ready')),
+    );
+  }
+
   async baseline() {
     await this.pause();
-    await sleep(QUIET_MS);
-    const snapshot = this.snapshot();
+    const snapshot = await this.snapshot();
     this.resume();
     return snapshot;
   }
@@ -207,8 +226,7 @@ class Worker {
     await Promise.all(this.loops);
     await sleep(SETTLE_MS);
     await this.pause();
-    await sleep(QUIET_MS);
-    const final = this.snapshot();
+    const final = await this.snapshot();
     const summary = {
       final,
       operations: this.stats.operations,
@@ -224,6 +242,17 @@ class Worker {
     await Promise.all(Object.values(this.clients).map((client) => closeCacheClient(client)));
     this.metrics.stop();
     return summary;
+  }
+}
+
+/**
+ * Full collections, so that the RSS compared is the live set's and not the garbage V8 happened to keep: V8 lets old
+ * garbage pile up for a while after a burst of promotions (each fault makes one), which looks like growth.
+ */
+async function collectGarbage() {
+  for (let i = 0; i < 3; i++) {
+    global.gc();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
