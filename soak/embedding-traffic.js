@@ -113,7 +113,7 @@ class EmbeddingTraffic {
 
   /**
    * A batch read of the canary's expired entries and a live one, if the canary is among `users` and its entries
-   * have expired since it was written; else a read of one of `users`. The canary is written (`keepCanary`) and left
+   * have expired since it was written; else a read of one of the others, if any (null if none). The canary is written (`keepCanary`) and left
    * alone, so that its short-lived entries are expired and not yet purged: right after a SCRIPT FLUSH, the HMGET of
    * a batch read runs before its touch script has purged them (case 9). It is written again after each such read.
    */
@@ -121,7 +121,9 @@ class EmbeddingTraffic {
     const canary = users.find((user) => user.canary);
     const expired = canary ? this.model.expiredTexts(canary.index, clock()) : [];
     if (expired.length === 0) {
-      const user = this.t.pick(users.filter((candidate) => !candidate.canary));
+      const others = users.filter((candidate) => !candidate.canary);
+      if (others.length === 0) return null;
+      const user = this.t.pick(others);
       return this.t.holding(`u${user.index}`, () => this.getOne(user, probe));
     }
     this.canaryDueAt = 0;

@@ -71,7 +71,7 @@ class FaultInjector {
     // a DEL is back when it was sent, and the key lost once it was answered
     const { backAt, lostAt = backAt } = typeof done === 'number' ? { backAt: done } : done;
     const replies = await Promise.all(
-      workers.map((worker) => worker.request('fault-back', { backAt, lostAt, losingBucketLru })),
+      workers.map((worker) => worker.request('fault-back', { scope, backAt, lostAt, losingBucketLru })),
     );
     if (error) return { at, backAt, error, recoveries: [] };
     return {
@@ -100,9 +100,14 @@ class FaultInjector {
     return { target: `${target.name}, ${freezeMs} ms`, ...result };
   }
 
+  /**
+   * The workers hold their calls from just before the flush until each has read its canary (traffic.js), so that
+   * this batch read is the first touch script on its connection after the flush: the one that meets the NOSCRIPT.
+   */
   async flush(name) {
     const topology = this.topologies[name];
-    return { target: 'every server', ...(await this.probed(name, { all: true }, () => topology.flushScripts())) };
+    const scope = { all: true, canaryFirst: true };
+    return { target: 'every server', ...(await this.probed(name, scope, () => topology.flushScripts())) };
   }
 
   async drop(name, n) {

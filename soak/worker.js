@@ -276,11 +276,16 @@ const handlers = {
   baseline: () => worker.baseline(),
   async 'fault-start'({ scope, losingBucketLru }) {
     if (losingBucketLru !== undefined) worker.traffic.messages.model.losingLru(losingBucketLru);
+    if (scope.canaryFirst) await worker.pause();
     probes = worker.probe(scope);
     return {};
   },
-  async 'fault-back'({ backAt, lostAt, losingBucketLru }) {
+  async 'fault-back'({ scope, backAt, lostAt, losingBucketLru }) {
     if (losingBucketLru !== undefined) worker.traffic.messages.model.lruLostAt(losingBucketLru, lostAt);
+    if (scope.canaryFirst) {
+      await worker.traffic.embeddings.readExpired([worker.traffic.canary], true);
+      worker.resume();
+    }
     probes.back(backAt);
     return { kinds: await probes.results() };
   },
