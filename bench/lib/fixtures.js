@@ -2,23 +2,13 @@
 // The data every system is fed: the same texts, vectors and messages, made
 // from a fixed seed so that runs are comparable.
 
+const { seeded } = require('./seeded');
+
 const DIMENSIONS = 1536;
 /** Distinct vectors cycled through; generating one per write would time the RNG, not the cache. */
 const VECTOR_POOL = 64;
 const MESSAGE_BYTES = 400;
 const CONVERSATION_LENGTH = 50;
-
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seeded(20240601);
 

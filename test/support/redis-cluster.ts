@@ -20,7 +20,8 @@ const run = promisify(execFile);
 export class RedisCluster {
   private constructor(readonly masters: RedisServer[]) {}
 
-  static async start(size = 3): Promise<RedisCluster> {
+  /** `extraArgs` go to every node, e.g. `--enable-debug-command yes` for the soak's `DEBUG POPULATE`. */
+  static async start(size = 3, extraArgs: readonly string[] = []): Promise<RedisCluster> {
     const args = [
       '--cluster-enabled',
       'yes',
@@ -28,6 +29,7 @@ export class RedisCluster {
       '2000',
       '--cluster-require-full-coverage',
       'no',
+      ...extraArgs,
     ];
     const masters = await Promise.all(Array.from({ length: size }, () => RedisServer.start(args)));
     const cluster = new RedisCluster(masters);

@@ -52,10 +52,13 @@ export class RedisServer {
     this.process?.kill('SIGCONT');
   }
 
-  /** Starts the server again on the same port, empty (and with an empty script cache). */
-  async restart(): Promise<void> {
+  /**
+   * Starts the server again on the same port, empty (and with an empty script cache), or with what it saved
+   * before (the soak's foreign keys): `readyWithinMs` is how long it may take to load them and answer PING.
+   */
+  async restart(readyWithinMs?: number): Promise<void> {
     await this.kill();
-    await this.launch();
+    await this.launch(readyWithinMs);
   }
 
   async stop(): Promise<void> {
@@ -64,7 +67,7 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async launch(): Promise<void> {
+  private async launch(readyWithinMs?: number): Promise<void> {
     const args = [
       '--port',
       String(this.port),
@@ -82,7 +85,7 @@ export class RedisServer {
     ];
     const child = spawnRedisServer(args);
     this.process = child;
-    await waitForPong(this.port, child);
+    await waitForPong(this.port, child, readyWithinMs);
   }
 
   private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
