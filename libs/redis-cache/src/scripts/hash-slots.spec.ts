@@ -51,7 +51,12 @@ function recordingClient(calls: Call[]): Redis {
       client[command] = record;
       client[`${command}Buffer`] = record;
     },
-    // a script sent with a plain command (runScriptThen) goes as EVALSHA, by its SHA-1
+    // a script sent with a plain command (runScriptThen) goes whole (EVAL) the first time on a socket, then as
+    // EVALSHA, by its SHA-1
+    eval: async (lua: string, _numberOfKeys: number, ...all: unknown[]) => {
+      const { name } = SCRIPTS.find((script) => script.lua === lua)!;
+      return REPLIES[name](scripts[`wbotCache_${name}`](...all).args);
+    },
     evalsha: async (sha: string, _numberOfKeys: number, ...all: unknown[]) => {
       const { name } = SCRIPTS.find((script) => script.sha === sha)!;
       return REPLIES[name](scripts[`wbotCache_${name}`](...all).args);
