@@ -163,7 +163,12 @@ const CONNECT_TIMEOUT_MS = 1000;
 export const DEFAULT_READY_TIMEOUT_MS = CONNECT_TIMEOUT_MS;
 
 const RECONNECT_BASE_MS = 50;
-const RECONNECT_CAP_MS = 1000;
+/**
+ * The longest wait between reconnect attempts: a server that is back is found within it, so a connection recovers
+ * within twice the default deadline of Redis answering again (the soak's target, docs/soak.md). An attempt on a
+ * host that refuses costs next to nothing, and the full jitter spreads a fleet's reconnects over the whole wait.
+ */
+const RECONNECT_CAP_MS = 200;
 
 /** Capped exponential backoff with full jitter; never gives up (never returns null). */
 export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
@@ -238,12 +243,14 @@ export const FAIL_FAST_SENTINEL_OPTIONS: Readonly<RedisOptions> = Object.freeze<
 /**
  * A connection's circuit breaker: it opens after 3 failed calls in a row, or once
  * more than half of at least 5 calls within a second failed, and tries one probe
- * call 500 ms later.
+ * call 250 ms later: soon enough that a server that answers again after a freeze
+ * (which keeps the socket, so no reconnect closes the breaker) is used again within
+ * twice the default deadline, as after a reconnect.
  */
 export const CIRCUIT_BREAKER_DEFAULTS = {
   consecutiveFailures: 3,
   errorThresholdPercentage: 50,
   volumeThreshold: 5,
   windowMs: 1000,
-  resetTimeoutMs: 500,
+  resetTimeoutMs: 250,
 } as const;

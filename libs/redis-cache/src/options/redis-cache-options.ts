@@ -150,7 +150,7 @@ export interface CircuitBreakerOptions {
   volumeThreshold?: number;
   /** The rolling window failures are counted over, in ms. Default 1000. */
   windowMs?: number;
-  /** How long it stays open before one probe call may try the connection, in ms. Default 500. */
+  /** How long it stays open before one probe call may try the connection, in ms. Default 250. */
   resetTimeoutMs?: number;
 }
 

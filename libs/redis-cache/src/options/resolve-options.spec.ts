@@ -39,7 +39,7 @@ describe('resolveCircuitBreaker', () => {
       errorThresholdPercentage: 50,
       volumeThreshold: 5,
       windowMs: 1000,
-      resetTimeoutMs: 500,
+      resetTimeoutMs: 250,
     });
   });
 
