@@ -1,25 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
-import { IsWellFormed } from '../../common/is-well-formed.decorator';
-import {
-  CHAT_ROLES,
-  ID_PATTERN,
-  ID_PATTERN_MESSAGE,
-  MAX_CHAT_MESSAGES,
-  MAX_CONTENT_LENGTH,
-  type ChatRole,
-} from '../../common/limits';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { CHAT_ROLES, ID_PATTERN, ID_PATTERN_MESSAGE, MAX_CHAT_MESSAGES, type ChatRole } from '../../common/limits';
+import { MessageContentProperty, MessagesProperty } from '../../common/message-properties';
 
 /** The tenant of a request that names none. */
 export const DEFAULT_TENANT = 'demo';
@@ -29,23 +11,16 @@ export class ChatMessageInput {
   @IsIn(CHAT_ROLES)
   role!: ChatRole;
 
-  @ApiProperty({ maxLength: MAX_CONTENT_LENGTH, example: 'What does the response cache store?' })
-  @IsString()
-  @MaxLength(MAX_CONTENT_LENGTH)
-  @IsWellFormed()
+  @MessageContentProperty('What does the response cache store?')
   content!: string;
 }
 
 export class ChatRequestDto {
-  @ApiProperty({
-    type: [ChatMessageInput],
-    description: `The conversation so far, oldest first, and the question last: 1 to ${MAX_CHAT_MESSAGES} messages.`,
-  })
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(MAX_CHAT_MESSAGES)
-  @ValidateNested({ each: true })
-  @Type(() => ChatMessageInput)
+  @MessagesProperty(
+    ChatMessageInput,
+    MAX_CHAT_MESSAGES,
+    `The conversation so far, oldest first, and the question last: 1 to ${MAX_CHAT_MESSAGES} messages.`,
+  )
   messages!: ChatMessageInput[];
 
   @ApiPropertyOptional({
