@@ -5,6 +5,7 @@
 // on the median of those per-round ratios.
 
 const { ratios, summarize } = require('./lib/rounds');
+const { RESPONSE_TARGETS } = require('./response-targets');
 
 /**
  * Targets that compare a configuration of ours (`ours`, by default the shipped
@@ -84,6 +85,7 @@ const TARGETS = [
     { id: 'fill-raw', peer: 'raw', label: 'ours / raw MULTI DEL + RPUSH', min: 0.5 },
     { id: 'fill-langchain', peer: 'langchain', label: 'ours / LangChain.js clear + addMessages', min: 3 },
   ]),
+  ...RESPONSE_TARGETS,
 ];
 
 /**
@@ -96,16 +98,21 @@ function redisTimePerRead(commands) {
   return (usec(commands.evalsha) + usec(commands.eval) + usec(commands.lrange)) / commands.lrange.calls;
 }
 
+/** Whether a target is met: its median at least `min` or at most `max`, or every round's value `exact`. */
+function isMet(target, measured) {
+  if (target.exact !== undefined) return measured.values.every((value) => value === target.exact);
+  return target.min !== undefined ? measured.value >= target.min : measured.value <= target.max;
+}
+
 /**
- * Every target with what was `measured` (the per-round values, their median
- * `value`, `min` and `max`) and whether the median `met` it.
+ * Every target (of `targets`, all by default) with what was `measured` (the
+ * per-round values, their median `value`, `min` and `max`) and whether it was `met`.
  */
-function evaluateTargets(results) {
-  return TARGETS.map((target) => {
+function evaluateTargets(results, targets = TARGETS) {
+  return targets.map((target) => {
     const measured = summarize(target.values(results));
-    const met = target.min !== undefined ? measured.value >= target.min : measured.value <= target.max;
-    return { ...target, measured, met };
+    return { ...target, measured, met: isMet(target, measured) };
   });
 }
 
-module.exports = { evaluateTargets };
+module.exports = { TARGETS, evaluateTargets };
