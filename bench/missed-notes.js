@@ -1,6 +1,6 @@
 'use strict';
 // The "why missed" notes of docs/benchmarks.md: for each target of bench/targets.js
-// (by id), what the gap is made of, quoting this run's figures (those of each
+// (by id, or its own `note`), what the gap is made of, quoting this run's figures (those of each
 // case's median round). bench/report.js writes them under Notes, for missed
 // targets only.
 
@@ -146,7 +146,7 @@ function notes(results, targets) {
   const load = (r) => once(r, `Node was busy ${busy(r, 'node')} of a core and Redis ${busy(r, 'redis')}. `);
   const context = { e: results.embeddings.systems, m: results.messages.systems, results, load };
   const items = missed.map(
-    (t) => `- **${t.area}, ${t.label}: ${xRange(t.measured, t.unit)}** — ${MISSED_NOTES[t.id](context)}`,
+    (t) => `- **${t.area}, ${t.label}: ${xRange(t.measured, t.unit)}** — ${(MISSED_NOTES[t.id] ?? t.note)(context)}`,
   );
   return `Missed targets, and why:\n\n${items.join('\n')}`;
 }

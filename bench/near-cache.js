@@ -179,7 +179,7 @@ async function runNearCache(url, admin) {
 module.exports = { runNearCache };
 
 if (require.main === module) {
-  const { evaluateTargets } = require('./targets');
+  const { TARGETS, evaluateTargets } = require('./targets');
   const { plainClient, redisUrl } = require('./lib/redis');
   (async () => {
     const url = redisUrl();
@@ -189,7 +189,10 @@ if (require.main === module) {
       console.log(JSON.stringify({ ...nearCache.memory, rounds: undefined }, null, 2));
       if (process.env.BENCH_NEAR_RESULTS)
         require('node:fs').writeFileSync(process.env.BENCH_NEAR_RESULTS, JSON.stringify({ nearCache }));
-      for (const target of evaluateTargets({ nearCache }, (t) => t.area.startsWith('Near cache'))) {
+      for (const target of evaluateTargets(
+        { nearCache },
+        TARGETS.filter((t) => t.suite === 'nearCache'),
+      )) {
         const { value, min, max } = target.measured;
         console.log(
           `${target.label}: ${value.toFixed(3)} (${min.toFixed(3)}-${max.toFixed(3)}) ${target.met ? 'MET' : 'MISSED'}`,

@@ -12,8 +12,9 @@ const { writeSections } = require('./lib/doc-section');
 const { stolen } = require('./lib/steal');
 const { evaluateTargets } = require('./targets');
 const { notes } = require('./missed-notes');
-const { int, k, x, us, ms, xRange, opsRange } = require('./lib/format');
+const { int, k, x, us, ms, xRange, opsRange, targetBound } = require('./lib/format');
 const { ratios, summarize } = require('./lib/rounds');
+const { distribution } = require('./lib/distribution');
 
 const REPORT = join(__dirname, '..', 'docs', 'benchmarks.md');
 const BAR_WIDTH = 40;
@@ -109,7 +110,7 @@ function targetsTable(results, targets) {
   const rows = targets.map((t) => [
     t.area,
     t.label,
-    `${t.min !== undefined ? '>=' : '<='} ${t.min ?? t.max}${t.unit ? ` ${t.unit}` : 'x'}`,
+    targetBound(t),
     xRange(t.measured, t.unit),
     t.met ? 'MET' : '**MISSED** (see Notes)',
   ]);
@@ -233,6 +234,84 @@ needed only for blocking commands (BLPOP), WATCH/MULTI transactions and pub/sub:
 uses only the last, for its opt-in near cache, on a subscriber connection of its own per master. To use more cores, run more Node processes, each with its own connection.`;
 }
 
+/** A time in ms as the response section gives it: µs below 1 ms. */
+const time = (msValue) => (msValue < 1 ? us(msValue * 1000) : ms(msValue));
+/** The median of the rounds' figures. */
+const medianOf = (values) => summarize(values).value;
+
+function responses({ responses: r }) {
+  const { ours, recipe } = r.hits.systems;
+  const hitRow = (system) => [
+    system.label,
+    ops(system.hits),
+    ms(system.hits.p50Ms),
+    ms(system.hits.p99Ms),
+    ...cpu(system.hits),
+  ];
+  const hitsTable = table(
+    ['System', 'hits/s (min–max)', 'p50', 'p99', 'Node CPU / op', 'Redis CPU / op'],
+    [hitRow(ours), hitRow(recipe)],
+  );
+  const replayRow = ({ label, rounds }) => {
+    const of = (field, stat) => time(medianOf(rounds.map((round) => round[field][stat])));
+    const last = rounds[0].lastPartMs ? of('lastPartMs', 'p50') : 'not timed (10 ms a part: 5 s)';
+    return [
+      label,
+      of('firstPartMs', 'p50'),
+      of('firstPartMs', 'p99'),
+      last,
+      int(medianOf(rounds.map((round) => round.firstPartMs.count))),
+    ];
+  };
+  const replayTable = table(
+    ['System', 'first part, p50', 'first part, p99', 'last part, p50', 'replays per round'],
+    [replayRow(r.replay.systems.ours), replayRow(r.replay.systems.recipe)],
+  );
+  const { rounds } = r.coalescing;
+  const pooled = (...fields) => distribution(rounds.flatMap((round) => fields.flatMap((field) => round[field])));
+  const times = (d) => (d.count ? [time(d.p50), time(d.p99), time(d.max)] : ['', '', '']);
+  const coalescingRow = (name, fromStart, lag) => [name, int(fromStart.count), ...times(fromStart), ...times(lag)];
+  const none = distribution([]);
+  const coalescingTable = table(
+    ['Calls', 'count', 'from its start: p50', 'p99', 'max', "after the leader's: p50", 'p99', 'max'],
+    [
+      coalescingRow('followers, all', pooled('followerFirstPartMs'), pooled('sameProcessLagMs', 'otherProcessLagMs')),
+      coalescingRow("followers in the leader's process", pooled('sameProcessFirstPartMs'), pooled('sameProcessLagMs')),
+      coalescingRow('followers in the other processes', pooled('otherProcessFirstPartMs'), pooled('otherProcessLagMs')),
+      coalescingRow('leaders', pooled('leaderFirstPartMs'), none),
+    ],
+  );
+  const calls = rounds.map((round) => round.modelCalls).join(', ');
+  const complete = rounds.reduce((sum, round) => sum + round.complete, 0);
+  const total = rounds.reduce((sum, round) => sum + round.calls, 0);
+  return `### Hits
+
+${r.hits.promptCount} conversations, each answered with ${r.hits.answerTokens} tokens, stored by a first call of
+each; then every round cycles through them with \`generateText\`, 32 in flight, the model refusing any call.
+
+${hitsTable}
+
+ours / the recipe: **${xRange(ratio(ours.hits, recipe.hits))}** (the median of the rounds' ratios).
+
+### Replay of a stream of ${r.replay.parts} parts
+
+One call at a time to the wrapped model's \`doStream\` (what \`streamText\` calls), timed from the call to its
+first part and to its last, the stream stored before; the median of the rounds' medians and p99s.
+
+${replayTable}
+
+### Coalescing of ${r.coalescing.calls} identical calls across ${r.coalescing.processes} processes
+
+Each round, ${r.coalescing.processes} processes (each its own client, cache and model) start
+${r.coalescing.calls / r.coalescing.processes} identical stream calls each at one time, on a prompt new to the
+round; the model answers ${r.coalescing.tokens} tokens, ${r.coalescing.tokenLatencyMs} ms each. Model calls per
+round: ${calls}. Calls that got the whole answer: ${int(complete)} of ${int(total)}. When each call got its first
+part, over the ${rounds.length} rounds: from the call's start, and after its leader got its own (on the machine's
+clock, which the processes share):
+
+${coalescingTable}`;
+}
+
 /** The generated sections, by marker name, in the order they appear in the doc. */
 const SECTIONS = {
   'report-intro': intro,
@@ -241,6 +320,7 @@ const SECTIONS = {
   'report-embeddings': embeddings,
   'report-messages': (results) => suiteFigures('messages', results),
   'report-near-cache': nearCache,
+  'report-responses': responses,
   'report-autopipelining': autopipelining,
   'report-decode': decode,
   'report-notes': notes,

@@ -1,17 +1,38 @@
 'use strict';
-// Entry point: runs both suites in one run against the private Redis that
-// run.sh started, then renders docs/benchmarks.md.
+// Entry point: runs every suite in one run against the private Redis that
+// run.sh started, then renders docs/benchmarks.md. BENCH_SUITES=responses (a
+// comma-separated list of suites) runs only those, for a quick check: it prints
+// their figures and targets, and writes no report.
 
 const { readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
-const { runEmbeddings } = require('./embeddings');
-const { runMessages } = require('./messages');
-const { runNearCache } = require('./near-cache');
 const { timings } = require('./lib/harness');
+const { targetBound, xRange } = require('./lib/format');
 const { plainClient, redisUrl, serverInfo } = require('./lib/redis');
 const { writeReport } = require('./report');
 const { stealMeter } = require('./lib/steal');
+const { TARGETS, evaluateTargets } = require('./targets');
+
+/** Each suite's entry, loaded only when it runs: a suite's peers need not load for a quick check of another. */
+const SUITES = {
+  embeddings: () => require('./embeddings').runEmbeddings,
+  messages: () => require('./messages').runMessages,
+  nearCache: () => require('./near-cache').runNearCache,
+  responses: () => require('./responses').runResponses,
+};
+
+/** The suites BENCH_SUITES names, or undefined for all of them. */
+function selectedSuites() {
+  const names = process.env.BENCH_SUITES?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (!names?.length) return undefined;
+  const unknown = names.filter((name) => !(name in SUITES));
+  if (unknown.length)
+    throw new Error(`BENCH_SUITES: no suite ${unknown.join(', ')} (${Object.keys(SUITES).join(', ')})`);
+  return names;
+}
 
 const LIBRARY = join(__dirname, '..', 'libs', 'redis-cache');
 const RESULTS = join(os.tmpdir(), 'wbot-bench-results.json');
@@ -21,15 +42,41 @@ function packageVersion(name) {
   return JSON.parse(readFileSync(join(__dirname, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
+/** A package of the repository's own install, which the response suite uses (ai). */
+function rootPackageVersion(name) {
+  return JSON.parse(readFileSync(join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
 /** The ioredis the library itself loads, and the raw floors with it; the bench's own (5) is the peers'. */
 function libraryIoredisVersion() {
   return require(require.resolve('ioredis/package.json', { paths: [LIBRARY] })).version;
 }
 
+/** A quick check of some suites: their figures were printed as they ran; their targets, here. No report. */
+function printTargets(results, suites) {
+  for (const t of evaluateTargets(
+    results,
+    TARGETS.filter((target) => suites.includes(target.suite)),
+  )) {
+    const verdict = t.met ? 'MET   ' : 'MISSED';
+    console.log(`${verdict} ${t.area}, ${t.label}: ${xRange(t.measured, t.unit)} (target ${targetBound(t)})`);
+  }
+}
+
 async function main() {
   const url = redisUrl();
+  const only = selectedSuites();
   const admin = await plainClient(url);
   try {
+    if (only) {
+      const results = {};
+      for (const name of only) results[name] = await SUITES[name]()(url, admin);
+      await admin.flushall();
+      writeFileSync(RESULTS, JSON.stringify(results, null, 2));
+      printTargets(results, only);
+      console.log(`BENCH_SUITES=${only.join(',')}: no report written (raw figures: ${RESULTS})`);
+      return;
+    }
     const redis = await serverInfo(admin);
     const steal = stealMeter();
     const machine = {
@@ -58,12 +105,14 @@ async function main() {
             '@keyv/redis',
           ].map((name) => [name, packageVersion(name)]),
         ),
+        ai: rootPackageVersion('ai'),
       },
     };
     const started = Date.now();
-    const embeddings = await runEmbeddings(url, admin);
-    const messages = await runMessages(url, admin);
-    const nearCache = await runNearCache(url, admin);
+    const embeddings = await SUITES.embeddings()(url, admin);
+    const messages = await SUITES.messages()(url, admin);
+    const nearCache = await SUITES.nearCache()(url, admin);
+    const responses = await SUITES.responses()(url, admin);
     await admin.flushall();
     machine.loadEnd = os.loadavg()[0];
     machine.steal = steal();
@@ -74,6 +123,7 @@ async function main() {
       embeddings,
       messages,
       nearCache,
+      responses,
     };
     writeFileSync(RESULTS, JSON.stringify(results, null, 2));
     const report = await writeReport(results);

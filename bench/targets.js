@@ -5,6 +5,7 @@
 // on the median of those per-round ratios.
 
 const { ratios, summarize } = require('./lib/rounds');
+const { RESPONSE_TARGETS } = require('./response-targets');
 
 /**
  * Targets that compare a configuration of ours (`ours`, by default the shipped
@@ -25,6 +26,7 @@ function oursAgainst(area, suite, figure, rows) {
 const NEAR_CACHE_TARGETS = [
   {
     id: 'near-hit-raw',
+    suite: 'nearCache',
     area: 'Near cache, hot-set hits',
     label: 'ours with the near cache / raw float32 GET',
     min: 20,
@@ -32,6 +34,7 @@ const NEAR_CACHE_TARGETS = [
   },
   {
     id: 'near-memory',
+    suite: 'nearCache',
     area: 'Near cache, memory',
     label: 'its bytes, as it counts them / maxBytes',
     max: 1,
@@ -39,6 +42,7 @@ const NEAR_CACHE_TARGETS = [
   },
   {
     id: 'near-mixed-ops',
+    suite: 'nearCache',
     area: 'Near cache, mixed 80/5',
     label: 'ops/s, near cache on / off',
     min: 2,
@@ -46,6 +50,7 @@ const NEAR_CACHE_TARGETS = [
   },
   {
     id: 'near-mixed-redis-cpu',
+    suite: 'nearCache',
     area: 'Near cache, mixed 80/5',
     label: 'Redis CPU per read, near cache on / off',
     max: 0.5,
@@ -117,6 +122,7 @@ const TARGETS = [
     { id: 'fill-raw', peer: 'raw', label: 'ours / raw MULTI DEL + RPUSH', min: 0.5 },
     { id: 'fill-langchain', peer: 'langchain', label: 'ours / LangChain.js clear + addMessages', min: 3 },
   ]),
+  ...RESPONSE_TARGETS,
 ];
 
 /**
@@ -129,16 +135,21 @@ function redisTimePerRead(commands) {
   return (usec(commands.evalsha) + usec(commands.eval) + usec(commands.lrange)) / commands.lrange.calls;
 }
 
+/** Whether a target is met: its median at least `min` or at most `max`, or every round's value `exact`. */
+function isMet(target, measured) {
+  if (target.exact !== undefined) return measured.values.every((value) => value === target.exact);
+  return target.min !== undefined ? measured.value >= target.min : measured.value <= target.max;
+}
+
 /**
- * Every target (or those `which` keeps) with what was `measured` (the per-round
- * values, their median `value`, `min` and `max`) and whether the median `met` it.
+ * Every target (of `targets`, all by default) with what was `measured` (the
+ * per-round values, their median `value`, `min` and `max`) and whether it was `met`.
  */
-function evaluateTargets(results, which = () => true) {
-  return TARGETS.filter(which).map((target) => {
+function evaluateTargets(results, targets = TARGETS) {
+  return targets.map((target) => {
     const measured = summarize(target.values(results));
-    const met = target.min !== undefined ? measured.value >= target.min : measured.value <= target.max;
-    return { ...target, measured, met };
+    return { ...target, measured, met: isMet(target, measured) };
   });
 }
 
-module.exports = { evaluateTargets };
+module.exports = { TARGETS, evaluateTargets };

@@ -4,6 +4,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { RedisCacheModule } from '@wbot/redis-cache';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ChatModule } from './chat/chat.module';
 import { environment, type Environment } from './config/environment';
 import { redisCacheOptions } from './config/redis-cache.config';
 import { ConversationsModule } from './conversations/conversations.module';
@@ -36,6 +37,7 @@ import { TracingShutdown } from './tracing/tracing-shutdown';
     HealthModule,
     ConversationsModule,
     EmbeddingsModule,
+    ChatModule,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, TracingShutdown],
 })

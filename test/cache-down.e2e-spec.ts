@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { ConversationRepository } from '../src/database/conversation.repository';
 import { FeatureHashingEmbedder } from '../src/embeddings/feature-hashing.embedder';
+import { parseEvents } from './support/chat-client';
 import { startDemoStack, type DemoStack } from './support/demo-stack';
 
 async function embedded(texts: string[]): Promise<number[][]> {
@@ -14,6 +15,8 @@ describe('with both Redis servers down', () => {
   let app: NestExpressApplication;
   let http: ReturnType<typeof request>;
   let warm: string;
+  const question = { messages: [{ role: 'user', content: 'Answered before the outage' }] };
+  let answeredBefore: string;
 
   beforeAll(async () => {
     stack = await startDemoStack();
@@ -27,6 +30,10 @@ describe('with both Redis servers down', () => {
       .post('/users/u/embeddings/embed')
       .send({ texts: ['cached text'] })
       .expect(200);
+    const stored = await http.post('/chat').send(question).expect(200);
+    expect(stored.headers['x-cache']).toBe('MISS');
+    answeredBefore = stored.text;
+    expect((await http.post('/chat').send(question).expect(200)).headers['x-cache']).toBe('HIT');
     await Promise.all([stack.local.kill(), stack.shared.kill()]);
   });
   afterAll(() => stack.close());
@@ -75,6 +82,14 @@ describe('with both Redis servers down', () => {
     expect(response.body).toEqual({ embeddings: await embedded(['cached text', 'new text']), cached: [false, false] });
   });
 
+  it('answers a chat from the model (X-Cache: MISS), the whole answer, even one that was cached before the outage', async () => {
+    const response = await http.post('/chat').send(question).expect(200);
+    expect(response.headers['x-cache']).toBe('MISS');
+    expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(response.text).toBe(answeredBefore);
+    expect(parseEvents(response.text).at(-1)).toEqual({ event: 'done', data: { finishReason: 'stop' } });
+  });
+
   it('answers PUT with 204 and X-Cache-Write: skipped, and a lookup with 404 (MISS)', async () => {
     const put = await http
       .put('/users/u/embeddings')
@@ -101,5 +116,6 @@ describe('with both Redis servers down', () => {
     expect(metrics).toContain('wbot_redis_connection_up{connection="local"} 0');
     expect(metrics).toContain('wbot_redis_connection_up{connection="shared"} 0');
     expect(metrics).toMatch(/wbot_cache_events_total\{connection="shared",event="fallbacks"\} [1-9]/);
+    expect(metrics).toMatch(/wbot_response_cache_events_total\{event="fallbacks"\} [1-9]/);
   });
 });

@@ -33,6 +33,7 @@ const OPERATIONS = [
   'DELETE /users/{userId}/embeddings',
   'POST /users/{userId}/embeddings/lookup',
   'POST /users/{userId}/embeddings/embed',
+  'POST /chat',
 ];
 
 describe('/docs in headless Chromium', () => {

@@ -50,7 +50,10 @@ function nested(field: string, depth: number): string {
   return `{"${field}":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
 }
 const deepJson = fc
-  .tuple(fc.constantFrom('title', 'messages', 'text', 'texts', 'embedding'), fc.integer({ min: 2, max: 3000 }))
+  .tuple(
+    fc.constantFrom('title', 'messages', 'text', 'texts', 'embedding', 'tenant'),
+    fc.integer({ min: 2, max: 3000 }),
+  )
   .map(([field, depth]) => nested(field, depth));
 
 const COMPRESS: Record<string, (text: string) => Buffer> = {
@@ -116,6 +119,20 @@ const ROUTES = [
     fc.record({ texts: fc.array(fc.string(), { minLength: 1 }) }),
   ],
   ['delete', (id: string) => `/users/${id}/embeddings`, noBody],
+  [
+    'post',
+    () => '/chat',
+    fc.record(
+      {
+        messages: fc.array(fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.string() }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        tenant: fc.oneof(segment, fc.jsonValue()),
+      },
+      { requiredKeys: ['messages'] },
+    ),
+  ],
 ] as const;
 
 const routeAndBody = fc
@@ -138,7 +155,8 @@ describe('fuzzing every route with generated input', () => {
   let app: NestExpressApplication;
 
   beforeAll(async () => {
-    stack = await startDemoStack();
+    // the chat's model at full speed: 400 requests must not wait for tokens
+    stack = await startDemoStack({ CHAT_TOKEN_LATENCY_MS: '0' });
     app = stack.app;
   });
   afterAll(() => stack.close());

@@ -25,6 +25,7 @@ const PROTECTED_ROUTES = [
   ['post', '/users/u1/embeddings/lookup', { text: 't' }],
   ['post', '/users/u1/embeddings/embed', { texts: ['t'] }],
   ['delete', '/users/u1/embeddings', undefined],
+  ['post', '/chat', { messages: [{ role: 'user', content: 'a' }] }],
 ] as const;
 
 describe('API key', () => {
@@ -261,6 +262,7 @@ describe('OpenAPI document', () => {
         ['path:userId'],
         'EmbedTextsDto',
       ),
+      'POST /chat': secured(['200', '400', '401', '413', '415'], [], 'ChatRequestDto'),
     });
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(document.components.schemas.MessageInput.properties.role.enum).toEqual([
@@ -270,6 +272,9 @@ describe('OpenAPI document', () => {
       'tool',
     ]);
     expect(document.components.schemas.ErrorResponse.required).toEqual(['statusCode', 'message', 'error']);
+    const chat = document.paths['/chat'].post.responses['200'];
+    expect(Object.keys(chat.content)).toEqual(['text/event-stream']);
+    expect(chat.headers['X-Cache'].schema.enum).toEqual(['HIT', 'MISS', 'COALESCED', 'BYPASS']);
   });
 });
 

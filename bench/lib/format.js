@@ -21,4 +21,10 @@ const xRange = ({ value, min, max, values }, unit) => {
 const opsRange = (r) =>
   r.opsPerSecRounds.length > 1 ? `${int(r.opsPerSec)} (${k(r.opsPerSecMin)}–${k(r.opsPerSecMax)})` : int(r.opsPerSec);
 
-module.exports = { int, k, x, us, ms, xRange, opsRange };
+/** A target's bound: `>= 0.8x`, `<= 60 µs`, or `= 1 call, every round`. */
+const targetBound = (t) =>
+  t.exact !== undefined
+    ? `= ${t.exact} ${t.unit}, every round`
+    : `${t.min !== undefined ? '>=' : '<='} ${t.min ?? t.max}${t.unit ? ` ${t.unit}` : 'x'}`;
+
+module.exports = { int, k, x, us, ms, xRange, opsRange, targetBound };

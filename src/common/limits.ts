@@ -24,6 +24,15 @@ export const MAX_TITLE_LENGTH = 200;
 /** The most messages `?last=` may ask for; a conversation may hold more, and omitting `last` returns all. */
 export const MAX_LAST = 10_000;
 
+/**
+ * The roles of a message POST /chat takes. Not `system`: a client's system message is a way to inject instructions
+ * (the AI SDK warns of it), and a real app sets its own; nor `tool`, which holds tool results.
+ */
+export const CHAT_ROLES = ['user', 'assistant'] as const;
+export type ChatRole = (typeof CHAT_ROLES)[number];
+/** The most messages one POST /chat may send: the conversation so far, and the question. */
+export const MAX_CHAT_MESSAGES = 100;
+
 export const MAX_TEXT_LENGTH = 100_000;
 export const MAX_TEXTS_PER_EMBED = 256;
 export const MAX_EMBEDDING_DIMENSIONS = EMBEDDING_DEFAULTS.maxDimensions;

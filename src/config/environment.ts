@@ -121,6 +121,12 @@ export class Environment {
   @Max(60_000)
   EMBEDDING_LATENCY_MS: number = 0;
 
+  /** Waited before each token of the local language model that POST /chat answers with, to stand in for a remote model. */
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  CHAT_TOKEN_LATENCY_MS: number = 20;
+
   /** When set, every route but health, metrics and docs needs `Authorization: Bearer <API_KEY>`. */
   @IsOptional()
   @IsString()

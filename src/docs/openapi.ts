@@ -16,7 +16,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('wbot redis-cache demo')
     .setDescription(
       'Chat history and per-user embeddings with SQLite as the system of record and @wbot/redis-cache in front: ' +
-        'conversations are cached write-through on the shared Redis, embeddings in a per-user LRU on the local one. ' +
+        'conversations are cached write-through on the shared Redis, embeddings in a per-user LRU on the local one, ' +
+        "and a local language model's chat answers, per tenant, through the AI SDK middleware. " +
         'When API_KEY is set, every route except health and metrics needs `Authorization: Bearer <API_KEY>`.',
     )
     .setVersion(DEMO_VERSION)

@@ -16,7 +16,8 @@ export class MetricsController {
     summary: 'Prometheus metrics',
     description:
       'Text exposition format: HTTP latency per route, cache latency and outcomes per operation and connection, ' +
-      "the library's counters, Redis connection state, and Node's process metrics. No authentication.",
+      "the library's counters, chat answers by how the response cache answered them, Redis connection state, and " +
+      "Node's process metrics. No authentication.",
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The metrics.', schema: { type: 'string' } })

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EmbeddingCacheService, MessageCacheService } from '@wbot/redis-cache';
+import { EmbeddingCacheService, MessageCacheService, ResponseCacheService } from '@wbot/redis-cache';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type CacheConnection = 'local' | 'shared';
@@ -7,6 +7,7 @@ export type CacheConnection = 'local' | 'shared';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 const CONNECTION_STATES = ['wait', 'connecting', 'connect', 'ready', 'close', 'reconnecting', 'end'] as const;
+const CHAT_RESULTS = ['hit', 'miss', 'coalesced', 'bypass'] as const;
 
 function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
@@ -45,8 +46,29 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(embeddings: EmbeddingCacheService, messages: MessageCacheService) {
+  readonly chatResponses = new Counter({
+    name: 'wbot_demo_chat_responses_total',
+    help:
+      'POST /chat answers by how the response cache answered them: hit (stored), miss (the model), coalesced ' +
+      '(the model call of an identical request in flight) or bypass (no key: the model, without the cache).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(embeddings: EmbeddingCacheService, messages: MessageCacheService, responses: ResponseCacheService) {
     collectDefaultMetrics({ register: this.registry });
+    // every result from 0, so that a rate over the first answers of each is not lost
+    for (const result of CHAT_RESULTS) this.chatResponses.inc({ result }, 0);
+    new Counter({
+      name: 'wbot_response_cache_events_total',
+      help: "The response cache's own counters (stats()): hits, misses, coalesced, takeovers, bypasses, writes, oversized, fenced, evictions, clears, fallbacks.",
+      labelNames: ['event'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [event, value] of Object.entries(responses.stats())) this.inc({ event: snakeCase(event) }, value);
+      },
+    });
     const libraryCounters = () => [
       { connection: 'local', counters: embeddings.stats() as object },
       { connection: 'shared', counters: messages.stats() as object },

@@ -8,6 +8,42 @@ describe('canonicalDigest', () => {
     expect(other).toBe(one);
   });
 
+  it('gives the digests the first release gave, byte for byte: a key made before an upgrade still finds its entry', () => {
+    // computed by the implementation at 04c4360, which wrote the form one hash update per token, not by this one
+    const call = [
+      'wbot:ai-sdk:v1',
+      'openai',
+      'gpt-x',
+      {
+        prompt: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'héllo 👋 "q"\n' },
+              { type: 'file', data: new Uint8Array([1, 2, 3]), mediaType: 'image/png' },
+            ],
+          },
+        ],
+        temperature: 0.7,
+        maxOutputTokens: 200,
+        seed: -0,
+        stop: [undefined, null, true, false],
+        big: 12345678901234567890n,
+        at: new Date(1767323045678),
+        url: new URL('https://example.com/a?b=c'),
+        floats: new Float32Array([1.5, -2]),
+        odd: '\ud800\udc00\udc00',
+        inf: [Infinity, -Infinity, NaN, 1e-7, 1e21],
+        // eslint-disable-next-line no-sparse-arrays
+        sparse: [1, , 3],
+        empty: {},
+        nested: { z: { y: { x: [] } } },
+      },
+    ];
+    expect(canonicalDigest(call)).toBe('6idlgx2Bt-FcCxb3QFflk2Fkier9scsrkQJ3Y6GJJjc');
+    expect(canonicalDigest('x'.repeat(5000) + '\ud800')).toBe('O06fFdv00i90AXBbdSFD4y09EIAB5ZrPzKD9mhrYJEg');
+  });
+
   it('tells apart every pair of values that JSON, or a careless encoding, would merge', () => {
     const values: unknown[] = [
       1,

@@ -20,6 +20,22 @@ describe('the response codec', () => {
     expect(decoded.mine.inner.v).toBeInstanceOf(Date);
   });
 
+  it('revives a tagged value under a __proto__ key as that own property, leaving the prototype as it was', () => {
+    // as JSON.parse makes it from a model's JSON (a tool call's input, say): an own property named __proto__
+    const value = JSON.parse('{"__proto__":null,"kept":1}') as Record<string, unknown>;
+    Object.defineProperty(value, '__proto__', {
+      value: new Date(5),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    const decoded = decodeResponse(encodeResponse({ input: value })!) as { input: Record<string, unknown> };
+    expect(Object.getPrototypeOf(decoded.input)).toBe(Object.prototype);
+    expect(Object.hasOwn(decoded.input, '__proto__')).toBe(true);
+    expect(decoded.input['__proto__']).toEqual(new Date(5));
+    expect(decoded.input.kept).toBe(1);
+  });
+
   it('writes a Buffer as the Uint8Array of its bytes, whatever its offset', () => {
     const pooled = Buffer.from('abcdef').subarray(2, 5);
     expect(decodeResponse(encodeResponse({ pooled })!)).toEqual({ pooled: new Uint8Array([99, 100, 101]) });
