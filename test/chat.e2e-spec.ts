@@ -172,6 +172,8 @@ describe('POST /chat', () => {
       { messages: [message], tenant: 'a b' },
       'tenant must be 1 to 128 characters from A-Z, a-z, 0-9 and _ . : -',
     ],
+    ['a message that is an array', { messages: [[]] }, 'messages.0 must be an object'],
+    ['a message that is an array after one that is not', { messages: [message, []] }, 'messages.1 must be an object'],
     ['an unknown field', { messages: [message], model: 'gpt' }, 'model should not exist'],
     ['an unknown field of a message', { messages: [{ ...message, name: 'n' }] }, 'messages.0.name should not exist'],
   ])('answers 400 naming the field for %s, without asking the model', async (_case, body, line) => {

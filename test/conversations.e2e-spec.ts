@@ -261,11 +261,8 @@ describe('conversations', () => {
       ],
       ['an unknown message field', { messages: [{ ...user('a'), id: 7 }] }, 'messages.0.id should not exist'],
       ['an unknown top-level field', { messages: [user('a')], force: true }, 'force should not exist'],
-      [
-        'a message that is not an object',
-        { messages: [user('a'), 'hello'] },
-        'messages.1: each value in nested property messages must be either object or array',
-      ],
+      ['a message that is an array', { messages: [[]] }, 'messages.0 must be an object'],
+      ['a message that is not an object', { messages: [user('a'), 'hello'] }, 'messages.1 must be an object'],
     ])('answers 400 naming the field for %s, and stores nothing', async (_case, body, message) => {
       const id = await createConversation();
       const response = await http.post(`/conversations/${id}/messages`).send(body).expect(400);

@@ -1,7 +1,7 @@
 import { applyDecorators, type Type as Class } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsObject, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsWellFormed } from './is-well-formed.decorator';
 import { MAX_CONTENT_LENGTH } from './limits';
 
@@ -22,6 +22,8 @@ export function MessagesProperty(message: Class, max: number, description: strin
     IsArray(),
     ArrayNotEmpty(),
     ArrayMaxSize(max),
+    // ValidateNested takes an array as a message (and validates nothing in an empty one): `[[]]` passed
+    IsObject({ each: true }),
     ValidateNested({ each: true }),
     Type(() => message),
   );

@@ -23,6 +23,7 @@ export const RULE_ORDER = [
   'min',
   'max',
   'isWellFormed',
+  'isObject',
   'nestedValidation',
 ];
 
@@ -38,6 +39,15 @@ function firstBroken(constraints: Record<string, string>): string | undefined {
   return constraints[rules.reduce((first, rule) => (rank(rule) < rank(first) ? rule : first))];
 }
 
+/** The indices of the elements that are not objects, when the first rule an array broke is IsObject of each. */
+function elementsNotObjects(error: ValidationError): number[] | undefined {
+  const broken = Object.keys(error.constraints ?? {});
+  if (!Array.isArray(error.value) || broken.length === 0) return undefined;
+  if (broken.reduce((first, rule) => (rank(rule) < rank(first) ? rule : first)) !== 'isObject') return undefined;
+  const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  return (error.value as unknown[]).flatMap((value, i) => (isObject(value) ? [] : [i]));
+}
+
 /**
  * One line per field at fault, for the first rule it broke, starting with the
  * field's full path (`messages.1.role must be one of ...`). Nest's own flattening
@@ -48,6 +58,12 @@ function firstBroken(constraints: Record<string, string>): string | undefined {
 export function describeValidationErrors(errors: ValidationError[], parentPath = ''): string[] {
   const lines = errors.flatMap((error) => {
     const path = parentPath ? `${parentPath}.${error.property}` : error.property;
+    const elements = elementsNotObjects(error);
+    if (elements) {
+      // one line per element at fault, instead of the array's "each value" and ValidateNested's line for each
+      const others = (error.children ?? []).filter((child) => !elements.includes(Number(child.property)));
+      return [...elements.map((i) => `${path}.${i} must be an object`), ...describeValidationErrors(others, path)];
+    }
     const message = firstBroken(error.constraints ?? {});
     const nested = describeValidationErrors(error.children ?? [], path);
     if (message === undefined) return nested;
@@ -65,6 +81,8 @@ export function strictValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
+    // the values stay on the errors, so that an array of messages can name the elements that are not objects
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => new BadRequestException(describeValidationErrors(errors)),
   });
 }
