@@ -19,11 +19,14 @@ function grown(before, after, allowed = () => 0) {
  */
 const followedLater = (name) => (/ node (ready|close|end)$/.test(name) ? 1 : 0);
 
-/** RSS at the baseline and at the end, each with the calls drained and after full collections, and the growth. */
+/**
+ * RSS at the baseline and at the end, each with the calls drained and after full collections, and the growth; and
+ * the V8 heap in use then (the live set), which says whether a growth is the program's objects or not.
+ */
 function rssOf({ baseline, summary }) {
   const start = baseline.rssMb;
   const end = summary.final.rssMb;
-  return { start, end, growth: end / start - 1 };
+  return { start, end, growth: end / start - 1, heapStart: baseline.heapUsedMb, heapEnd: summary.final.heapUsedMb };
 }
 
 /** Every recovery of every fault: one row per fault, worker and kind. */
@@ -102,7 +105,8 @@ function evaluate(run) {
     {
       target: `RSS growth after warm-up ≤ ${RSS_GROWTH * 100}%`,
       measured: worstRss
-        ? `worst ${worstRss.worker}: ${worstRss.start.toFixed(1)} → ${worstRss.end.toFixed(1)} MB (${(worstRss.growth * 100).toFixed(1)}%)`
+        ? `worst ${worstRss.worker}: ${worstRss.start.toFixed(1)} → ${worstRss.end.toFixed(1)} MB (${(worstRss.growth * 100).toFixed(1)}%), ` +
+          `live heap ${worstRss.heapStart.toFixed(1)} → ${worstRss.heapEnd.toFixed(1)} MB`
         : 'no worker',
       pass: rss.length > 0 && rss.every(({ growth }) => growth <= RSS_GROWTH),
     },

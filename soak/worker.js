@@ -141,6 +141,7 @@ class Worker {
       resources: this.metrics.resources(),
       listeners: listenerCounts(this.clients),
       rssMb: process.memoryUsage().rss / 2 ** 20,
+      heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
     };
   }
 
