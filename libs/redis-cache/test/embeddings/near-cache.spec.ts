@@ -75,6 +75,16 @@ describe.each(TOPOLOGIES)('the embedding near cache, on %s', (name) => {
     expect(embeddings.nearCacheUsage()).toEqual({ entries: 1, bytes: ENTRY_BYTES, maxBytes: 1_000_000, serving: true });
   });
 
+  it('leaves the client it was given with the listeners it had, once closed, however many caches came and went', async () => {
+    const counts = () =>
+      Object.fromEntries(client.eventNames().map((event) => [String(event), client.listenerCount(event)]));
+    // the first cache on a client adds its one readiness tracker's listeners, which every later cache shares
+    await serving(cache()).then((embeddings) => embeddings.close());
+    const before = counts();
+    for (let i = 0; i < 12; i++) await serving(cache()).then((embeddings) => embeddings.close());
+    expect(counts()).toEqual(before);
+  });
+
   it('reads from Redis what it does not hold, in one round trip, and keeps the hits for the next read', async () => {
     const embeddings = await serving(cache());
     await embeddings.cacheEmbeddings('u', [

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { ClientListeners } from '../../connections/client-listeners';
 import { ClusterNodes } from '../../connections/cluster-nodes';
 import { isCluster } from '../../connections/is-cluster';
 import { NEAR_CACHE_HEARTBEAT_MS, NEAR_CACHE_INVALIDATION_BOUND_MS, reconnectDelay } from '../../options/defaults';
@@ -48,6 +49,8 @@ export class InvalidationChannel {
   private masters: string[] = [];
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
+  /** What it listens to on the app's client, taken off at close: the client outlives the cache. */
+  private readonly listeners = new ClientListeners();
   private readonly subscriberEvents: SubscriberEvents;
 
   constructor(
@@ -65,7 +68,7 @@ export class InvalidationChannel {
     };
     if (isCluster(client)) {
       const follow = () => this.followMasters(client);
-      for (const event of ['ready', 'refresh', '+node', '-node']) client.on(event, follow);
+      for (const event of ['ready', 'refresh', '+node', '-node']) this.listeners.on(client, event, follow);
       follow();
     } else {
       this.masters = [''];
@@ -85,6 +88,7 @@ export class InvalidationChannel {
   /** Stops the heartbeat and closes every subscriber connection. */
   async close(): Promise<void> {
     this.closed = true;
+    this.listeners.removeAll();
     clearInterval(this.heartbeat);
     this.liveUntil = -Infinity;
     const subscribers = [...this.subscribers.values()];
