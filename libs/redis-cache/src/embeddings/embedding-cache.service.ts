@@ -20,6 +20,8 @@ import type {
   ResolvedEmbeddingOptions,
 } from '../options/redis-cache-options';
 import { resolveDeadline, resolveEmbeddingOptions } from '../options/resolve-options';
+import { resolvedWithin } from '../resilience/deadline';
+import { type Flight, Flights } from '../resilience/flights';
 import { SafeRedis } from '../resilience/safe-redis';
 import type { CacheSpan } from '../tracing/cache-span';
 import { CacheTracing } from '../tracing/cache-tracing';
@@ -45,10 +47,9 @@ export interface EmbeddingEntry {
 
 type Vector = number[] | Float32Array;
 
-/** A computation under way in this process, and when it started. */
-interface Computation {
+/** A computation of one entry's vector under way in this process. */
+interface Computation extends Flight {
   readonly vector: Promise<Vector>;
-  readonly startedAt: number;
 }
 
 /**
@@ -100,7 +101,7 @@ export class EmbeddingCacheService {
     nearHits: 0,
   };
   /** Computations under way in this process, by user key and entry field (single-flight). */
-  private readonly computing = new Map<string, Computation>();
+  private readonly computing: Flights<Computation>;
   /** The keys of the users seen last, oldest first: a SHA-256 per call is a measurable share of a hit. */
   private readonly recentUserKeys = new Map<string, EmbeddingKeys>();
   private readonly field: (text: string) => string;
@@ -117,6 +118,7 @@ export class EmbeddingCacheService {
     this.options = resolveEmbeddingOptions(options);
     const { namespace, precision, hashSecret, nearCache, maxBatchSize } = this.options;
     this.field = embeddingFieldHasher(namespace, precision, hashSecret);
+    this.computing = new Flights(this.options.computeTimeoutMs);
     defineScripts(client, EMBEDDING_SCRIPTS);
     const logger = runtime.logger ?? console;
     this.redis = new SafeRedis(client, {
@@ -303,7 +305,7 @@ export class EmbeddingCacheService {
       const toCompute = new Map<string, string>();
       fields.forEach((field, i) => {
         if (cached[i] || field === undefined || pending.has(field) || toCompute.has(field)) return;
-        const shared = this.joinable(keys, field);
+        const shared = this.computing.joinable(flightKey(keys, field));
         if (!shared) return toCompute.set(field, texts[i]);
         const own = () => this.computeAndStore(keys, new Map([[field, texts[i]]]), compute, at).get(field)!;
         pending.set(field, this.within(shared, own));
@@ -319,28 +321,9 @@ export class EmbeddingCacheService {
     });
   }
 
-  /** The computation of a field that a call may join: none past `computeTimeoutMs`. */
-  private joinable(keys: EmbeddingKeys, field: string): Computation | undefined {
-    const computation = this.computing.get(`${keys.vectors}\n${field}`);
-    if (!computation || performance.now() - computation.startedAt >= this.options.computeTimeoutMs) return undefined;
-    return computation;
-  }
-
   /** The shared computation's vector if it comes within `computeTimeoutMs` of its start, else `own()`. */
   private async within(shared: Computation, own: () => Promise<Vector>): Promise<Vector> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(
-        () => resolve(undefined),
-        this.options.computeTimeoutMs - (performance.now() - shared.startedAt),
-      );
-    });
-    try {
-      const vector = await Promise.race([shared.vector, late]);
-      return vector ?? (await own());
-    } finally {
-      clearTimeout(timer);
-    }
+    return (await resolvedWithin(shared.vector, this.computing.left(shared))) ?? (await own());
   }
 
   /**
@@ -578,26 +561,13 @@ export class EmbeddingCacheService {
         await this.storeComputed(keys, fields, vectors, since);
         return vectors;
       });
-    const promises = new Map<string, Promise<Vector>>();
-    const flights: [string, Computation][] = [];
     const startedAt = performance.now();
-    fields.forEach((field, i) => {
-      const flightKey = `${keys.vectors}\n${field}`;
-      const computation = { vector: batch.then((vectors) => vectors[i]), startedAt };
-      this.computing.set(flightKey, computation);
-      flights.push([flightKey, computation]);
-      promises.set(field, computation.vector);
-    });
-    const land = () => {
-      clearTimeout(timer);
-      for (const [flightKey, computation] of flights) {
-        if (this.computing.get(flightKey) === computation) this.computing.delete(flightKey);
-      }
-    };
-    const timer = setTimeout(land, this.options.computeTimeoutMs);
-    timer.unref();
-    batch.then(land, land);
-    return promises;
+    const computations = fields.map((field, i) => ({ vector: batch.then((vectors) => vectors[i]), startedAt }));
+    this.computing.add(
+      fields.map((field, i) => [flightKey(keys, field), computations[i]] as const),
+      batch,
+    );
+    return new Map(fields.map((field, i) => [field, computations[i].vector]));
   }
 
   /**
@@ -649,6 +619,9 @@ export class EmbeddingCacheService {
     return decode(stored, this.options.precision) as Vector;
   }
 }
+
+/** The key of the computation of a user's entry among the flights. */
+const flightKey = (keys: EmbeddingKeys, field: string) => `${keys.vectors}\n${field}`;
 
 /** Computes embeddings for texts that missed the cache, one vector per text, in order. */
 export type ComputeEmbeddings = (missing: string[]) => Promise<(number[] | Float32Array)[]>;
