@@ -37,7 +37,9 @@ async function runBatchNetem(url, admin) {
   try {
     far = await floorClient(link.url);
     const ping = { link: await pingRtt(far), loopback: await pingRtt(admin) };
-    console.log(`  PING round trip: ${ping.link.value.toFixed(3)} ms across the link, ${ping.loopback.value.toFixed(3)} ms on loopback (medians)`);
+    console.log(
+      `  PING round trip: ${ping.link.value.toFixed(3)} ms across the link, ${ping.loopback.value.toFixed(3)} ms on loopback (medians)`,
+    );
     ours = await systems.ours(link.url, { enableAutoPipelining: false });
     await ours.fill(FILLED);
     const batches = [];

@@ -143,7 +143,7 @@ const INFORMATION = [
       id: 'append-langchain',
       peer: 'langchain',
       label: 'ours / LangChain.js addMessage',
-      why: 'was >= 0.9x; retired: the guard is the scripts\' instruction counts (npm run bench:instructions)',
+      why: "was >= 0.9x; retired: the guard is the scripts' instruction counts (npm run bench:instructions)",
     },
   ]),
 ];

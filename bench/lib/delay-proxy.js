@@ -36,7 +36,7 @@ function proxy(listenPort, targetPort, initialDelayUs) {
   /** Chunks (or an end) in arrival order: with one delay for all, that is also the order they fall due. */
   const queue = [];
   let armed = false;
-  const worker = new Worker(__filename);
+  const worker = new Worker(module.filename);
   worker.unref();
   const arm = () => {
     if (armed || queue.length === 0) return;

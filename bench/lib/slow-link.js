@@ -95,13 +95,14 @@ async function netemLink(oneWayUs) {
     inside('ip', 'addr', 'add', `${farIp}/30`, 'dev', far);
     inside('ip', 'link', 'set', far, 'up');
     inside('ip', 'link', 'set', 'lo', 'up');
-    if (0) run('tc', ['qdisc', 'add', 'dev', near, 'root', 'netem', 'delay', `${oneWayUs}us`]);
-    if (0) inside('tc', 'qdisc', 'add', 'dev', far, 'root', 'netem', 'delay', `${oneWayUs}us`);
+    run('tc', ['qdisc', 'add', 'dev', near, 'root', 'netem', 'delay', `${oneWayUs}us`]);
+    inside('tc', 'qdisc', 'add', 'dev', far, 'root', 'netem', 'delay', `${oneWayUs}us`);
     const port = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'wbot-bench-redis-'));
     // protected mode would refuse the root namespace's address; only the veth reaches this server
-    const args = ['--port', String(port), '--bind', farIp, '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', dir];
-    child = spawnPinned(['ip', 'netns', 'exec', name, 'redis-server', ...args], { stdio: 'ignore' });
+    const args = ['--port', String(port), '--bind', farIp, '--protected-mode', 'no'];
+    const quiet = ['--save', '', '--appendonly', 'no', '--dir', dir];
+    child = spawnPinned(['ip', 'netns', 'exec', name, 'redis-server', ...args, ...quiet], { stdio: 'ignore' });
     await waitForPing(farIp, port, 'redis-server in the namespace', child);
     // a failure that skips stop() must not keep the process alive: its exit removes everything
     child.unref();
@@ -218,7 +219,8 @@ async function startSlowLink(rttMs) {
   } catch (error) {
     const why = String(error.stderr || error.message)
       .trim()
-      .split('\n')[0];
+      .split('\n')[0]
+      .replace(/^Error: /, '');
     return proxyLink(oneWayUs, why);
   }
 }
