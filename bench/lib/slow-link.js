@@ -40,7 +40,7 @@ const alive = (pid) => {
   }
 };
 
-/** Deletes the namespaces earlier runs left behind, if their process is gone. */
+/** Deletes the namespaces earlier runs left behind, if their process is gone, and what still runs in them. */
 function removeStaleNamespaces() {
   let list = '';
   try {
@@ -49,7 +49,12 @@ function removeStaleNamespaces() {
     return;
   }
   for (const [, name, pid] of list.matchAll(new RegExp(`^(${PREFIX}(\\d+))`, 'gm'))) {
-    if (!alive(Number(pid))) execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    if (alive(Number(pid))) continue;
+    // its redis-server outlived it, in the namespace
+    for (const orphan of run('ip', ['netns', 'pids', name]).split('\n').filter(Boolean)) {
+      process.kill(Number(orphan), 'SIGKILL');
+    }
+    execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
   }
 }
 
