@@ -27,6 +27,7 @@ module.exports = {
         '<rootDir>/libs/redis-cache/src/**/*.spec.ts',
         '<rootDir>/src/**/*.spec.ts',
         '<rootDir>/scripts/**/*.spec.ts',
+        '<rootDir>/bench/lib/*.spec.ts',
       ],
     },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/libs/redis-cache/test/**/*.spec.ts'] },

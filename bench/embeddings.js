@@ -121,4 +121,4 @@ async function runEmbeddings(url, admin) {
   return results;
 }
 
-module.exports = { runEmbeddings };
+module.exports = { BATCH, FILLED, batchVersusSequential, runEmbeddings };

@@ -5,7 +5,7 @@
 // targets only.
 
 const { DIMENSIONS } = require('./lib/fixtures');
-const { int, x, us, ms, xRange } = require('./lib/format');
+const { int, us, ms, xRange } = require('./lib/format');
 
 /** Share of one core a side used during a case: ops/s times CPU per op. */
 const busy = (r, side) => `${Math.round((r.opsPerSec * r[`${side}CpuUsPerOp`]) / 1e4)}%`;
@@ -68,22 +68,17 @@ comes with it: ours float16 takes ${int(half.bytesPerEntry)} bytes per entry,
 ${int(half.bytesPerEntry - DIMENSIONS * 2)} over its payload (the HASH field, the LRU member and
 allocator rounding), against ${int(raw.bytesPerEntry)} for the raw string key,
 ${int(raw.bytesPerEntry - DIMENSIONS * 4)} over its payload.`,
-  batch: ({ results: { embeddings } }) => {
-    const { size, batch, sequential } = embeddings.batch;
+  'batch-netem': ({ results: { batchNetem: n, embeddings } }) => {
+    const { size, batch, sequential } = n;
     const batchMs = 1000 / batch.opsPerSec;
     const sequentialMs = 1000 / sequential.opsPerSec;
-    // projected, not measured: each sequential read waits one more round trip, the batch one in all
-    const rttMs = 0.5;
-    const projected = (sequentialMs + size * rttMs) / (batchMs + rttMs);
-    return `The batch saves ${size - 1} round trips, but not the work per vector: Node spends
-${us(batch.nodeCpuUsPerOp / size)} per vector in the batch (${ms(batchMs)} per batch against
-${ms(sequentialMs)} for ${size} sequential reads), ${us(embeddings.decode.loop)} of it in the decode. On a local Redis a
-round trip is cheap, so the batch cannot win by much more than the per-call costs it saves (script
-start, hashing, timers). Across a network each sequential read also waits a round trip: with
-${rttMs} ms per round trip the same work would take ${ms(sequentialMs + size * rttMs)} sequentially
-against ${ms(batchMs + rttMs)} batched, a projected ${x(projected)} (a projection from this run's
-figures, not a measurement). Callers that can take \`asFloat32Array: true\` skip the number[]
-conversion.`;
+    const linkMs = n.ping.link.value - n.ping.loopback.value;
+    return `Across the link (${n.link.kind}) a PING took ${ms(linkMs)} longer than on loopback. The batch saves
+${size - 1} of those round trips, not the work per vector: ${ms(batchMs)} per batch (Node ${us(batch.nodeCpuUsPerOp / size)}
+per vector, ${us(embeddings.decode.loop)} of it in the decode) against ${ms(sequentialMs)} for ${size} sequential
+reads, of which ${ms(size * linkMs)} is the link's. A link that adds less than the 0.5 ms it was set to lowers the
+ratio with it; a batch that takes more than ${ms(sequentialMs / 20)} (a twentieth of the sequential reads) misses it on
+its work per vector, which callers that can take \`asFloat32Array: true\` cut by the number[] conversion.`;
   },
   'near-hit-raw': ({ results: { nearCache: n }, load }) =>
     `${load(n.hot.near)}A near hit costs Node ${us(n.hot.near.nodeCpuUsPerOp)} against
@@ -117,14 +112,6 @@ LangChain.js's LRANGE; Node ${us(m.ours.read.nodeCpuUsPerOp)} against ${us(m.lan
 conversations, HGET and LINDEX for the conversation, ZRANGE + ZADD for the LRU, five PEXPIREs), none can go
 without losing the exact LRU, the TTLs or the repair of lost keys; the LRANGE of 50 messages is
 Redis ${us(ours.read.commands.lrange?.usecPerCall ?? 0)} of it.`,
-  'append-langchain': ({ m: { ours, langchain }, load }) =>
-    `${load(ours.append)}LangChain.js's append is LPUSH + EXPIRE, sent in one write by node-redis (which
-pipelines commands issued in the same tick): Redis ${us(langchain.append.redisCpuUsPerOp)} and Node
-${us(langchain.append.nodeCpuUsPerOp)} per append. Ours runs one script of 18 redis.call for one
-message (TIME, one EXISTS that says which of the bucket's LRU, sizes and deadlines exist, the purge of expired
-conversations, lease DEL, HGET + LINDEX, one SMISMEMBER for the id set and the ids, budget GET, RPUSH, SADD, HINCRBY,
-ZRANGE + ZADD for the LRU, four PEXPIREs, and the new total SET with its TTL): Redis ${us(ours.append.redisCpuUsPerOp)} and Node ${us(ours.append.nodeCpuUsPerOp)}
-per append. That is the price of idempotent appends, an exact LRU and a global budget, which LangChain.js does not have.`,
   'fill-raw': ({ m: { ours, raw }, load }) =>
     `${load(ours.fill)}Ours validates and serializes each message (Node ${us(ours.fill.nodeCpuUsPerOp)} per fill
 against ${us(raw.fill.nodeCpuUsPerOp)}) and its script also fills the id SET and the

@@ -10,7 +10,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { writeSections } = require('./lib/doc-section');
 const { stolen } = require('./lib/steal');
-const { evaluateTargets } = require('./targets');
+const { evaluateInformation, evaluateTargets } = require('./targets');
 const { notes } = require('./missed-notes');
 const { int, k, x, us, ms, xRange, opsRange, targetBound } = require('./lib/format');
 const { ratios, summarize } = require('./lib/rounds');
@@ -114,7 +114,17 @@ function targetsTable(results, targets) {
     xRange(t.measured, t.unit),
     t.met ? 'MET' : '**MISSED** (see Notes)',
   ]);
-  return table(['Area', 'Ratio', 'Target', 'Measured (min–max)', 'Result'], rows);
+  const information = evaluateInformation(results).map((row) => [
+    row.area,
+    row.label,
+    xRange(row.measured, row.unit),
+    row.why,
+  ]);
+  return `${table(['Area', 'Ratio', 'Target', 'Measured (min–max)', 'Result'], rows)}
+
+Measured and shown, but no longer targets (see "History of the targets"):
+
+${table(['Area', 'Ratio', 'Measured (min–max)', 'Why not a target'], information)}`;
 }
 
 function embeddings(results) {
@@ -145,6 +155,21 @@ call against ${b.size} \`getCachedEmbedding\` calls awaited one after another.
 ${table(header, [row(b.batch), row(b.sequential)])}
 
 The batch is **${xRange(ratio(b.batch, b.sequential))}** faster (the median of the rounds' ratios).`;
+}
+
+/** The batch across the slow link: which link, its measured round trip, the batch against sequential reads. */
+function batchNetem({ batchNetem: n, embeddings: { batch: loopback } }) {
+  const row = (r) => [r.name, ops(r), ms(1000 / r.opsPerSec), ...cpu(r)];
+  const header = ['Operation', 'ops/s (min–max)', 'time per op', 'Node CPU / op', 'Redis CPU / op'];
+  return `The link: ${n.link.description.replace(/\.$/, '')}. A PING's round trip, one after another (median of 200,
+min–max): ${ms(n.ping.link.value)} (${ms(n.ping.link.min)}–${ms(n.ping.link.max)}) across the link, against
+${ms(n.ping.loopback.value)} (${ms(n.ping.loopback.min)}–${ms(n.ping.loopback.max)}) on loopback to the bench's own
+redis-server.
+
+${table(header, [row(n.batch), row(n.sequential)])}
+
+The batch is **${xRange(ratio(n.batch, n.sequential))}** faster across the link (the median of the rounds' ratios),
+against ${xRange(ratio(loopback.batch, loopback.sequential))} on loopback in the same run.`;
 }
 
 /** The near cache: its hot hits against the floor, its memory against its bound, the mixed workload on and off. */
@@ -318,6 +343,7 @@ const SECTIONS = {
   'report-machine': machine,
   'report-targets': targetsTable,
   'report-embeddings': embeddings,
+  'report-batch-netem': batchNetem,
   'report-messages': (results) => suiteFigures('messages', results),
   'report-near-cache': nearCache,
   'report-responses': responses,

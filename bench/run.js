@@ -12,11 +12,12 @@ const { targetBound, xRange } = require('./lib/format');
 const { plainClient, redisUrl, serverInfo } = require('./lib/redis');
 const { writeReport } = require('./report');
 const { stealMeter } = require('./lib/steal');
-const { TARGETS, evaluateTargets } = require('./targets');
+const { INFORMATION, TARGETS, evaluateInformation, evaluateTargets } = require('./targets');
 
 /** Each suite's entry, loaded only when it runs: a suite's peers need not load for a quick check of another. */
 const SUITES = {
   embeddings: () => require('./embeddings').runEmbeddings,
+  batchNetem: () => require('./batch-netem').runBatchNetem,
   messages: () => require('./messages').runMessages,
   nearCache: () => require('./near-cache').runNearCache,
   responses: () => require('./responses').runResponses,
@@ -54,12 +55,15 @@ function libraryIoredisVersion() {
 
 /** A quick check of some suites: their figures were printed as they ran; their targets, here. No report. */
 function printTargets(results, suites) {
-  for (const t of evaluateTargets(
-    results,
-    TARGETS.filter((target) => suites.includes(target.suite)),
-  )) {
+  const ran = (row) => suites.includes(row.suite);
+  for (const t of evaluateTargets(results, TARGETS.filter(ran))) {
     const verdict = t.met ? 'MET   ' : 'MISSED';
-    console.log(`${verdict} ${t.area}, ${t.label}: ${xRange(t.measured, t.unit)} (target ${targetBound(t)})`);
+    const few = t.rounds !== undefined && t.measured.values.length < t.rounds;
+    const rounds = few ? `, only ${t.measured.values.length} rounds` : '';
+    console.log(`${verdict} ${t.area}, ${t.label}: ${xRange(t.measured, t.unit)} (target ${targetBound(t)}${rounds})`);
+  }
+  for (const row of evaluateInformation(results, INFORMATION.filter(ran))) {
+    console.log(`INFO   ${row.area}, ${row.label}: ${xRange(row.measured, row.unit)} (no target: ${row.why})`);
   }
 }
 
@@ -110,6 +114,7 @@ async function main() {
     };
     const started = Date.now();
     const embeddings = await SUITES.embeddings()(url, admin);
+    const batchNetem = await SUITES.batchNetem()(url, admin);
     const messages = await SUITES.messages()(url, admin);
     const nearCache = await SUITES.nearCache()(url, admin);
     const responses = await SUITES.responses()(url, admin);
@@ -121,6 +126,7 @@ async function main() {
       timings: timings(),
       seconds: Math.round((Date.now() - started) / 1000),
       embeddings,
+      batchNetem,
       messages,
       nearCache,
       responses,

@@ -17,6 +17,7 @@ function oursAgainst(area, suite, figure, rows) {
   const of = (system) => (figure === 'bytesPerEntry' ? [system.bytesPerEntry] : system[figure].opsPerSecRounds);
   return rows.map(({ ours = 'ours', peer, ...row }) => ({
     area,
+    suite,
     ...row,
     values: (r) => ratios(of(r[suite].systems[ours]), of(r[suite].systems[peer])),
   }));
@@ -96,18 +97,20 @@ const TARGETS = [
     },
   ]),
   {
-    id: 'batch',
-    area: 'One 100-text batch read',
+    id: 'batch-netem',
+    suite: 'batchNetem',
+    area: 'One 100-text batch read, across a 0.5 ms round trip',
     label: 'time of 100 sequential reads / time of one batch',
-    min: 10,
-    values: ({ embeddings: { batch } }) => ratios(batch.batch.opsPerSecRounds, batch.sequential.opsPerSecRounds),
+    min: 20,
+    values: ({ batchNetem: { batch, sequential } }) => ratios(batch.opsPerSecRounds, sequential.opsPerSecRounds),
   },
   ...oursAgainst('Message read (50)', 'messages', 'read', [
-    { id: 'read-raw', peer: 'raw', label: 'ours / raw LRANGE + JSON.parse', min: 0.9 },
-    { id: 'read-langchain', peer: 'langchain', label: 'ours / LangChain.js getMessages', min: 1.3 },
+    { id: 'read-raw', peer: 'raw', label: 'ours / raw LRANGE + JSON.parse', min: 0.9, rounds: 9 },
+    { id: 'read-langchain', peer: 'langchain', label: 'ours / LangChain.js getMessages', min: 1, rounds: 9 },
   ]),
   {
     id: 'read-redis-time',
+    suite: 'messages',
     area: 'Message read (50)',
     label: 'Redis time per read (INFO commandstats: the script + LRANGE)',
     max: 60,
@@ -115,14 +118,34 @@ const TARGETS = [
     values: ({ messages }) => messages.systems.ours.read.commandsRounds.map(redisTimePerRead),
   },
   ...NEAR_CACHE_TARGETS,
-  ...oursAgainst('Message append (1)', 'messages', 'append', [
-    { id: 'append-langchain', peer: 'langchain', label: 'ours / LangChain.js addMessage', min: 0.9 },
-  ]),
   ...oursAgainst('Message fill (50)', 'messages', 'fill', [
     { id: 'fill-raw', peer: 'raw', label: 'ours / raw MULTI DEL + RPUSH', min: 0.5 },
     { id: 'fill-langchain', peer: 'langchain', label: 'ours / LangChain.js clear + addMessages', min: 3 },
   ]),
   ...RESPONSE_TARGETS,
+];
+
+/**
+ * Figures measured and shown beside the targets, with no bound: each was a target once, retired or re-framed
+ * for the reason `why` gives (docs/benchmarks.md, "History of the targets").
+ */
+const INFORMATION = [
+  {
+    id: 'batch',
+    suite: 'embeddings',
+    area: 'One 100-text batch read, loopback',
+    label: 'time of 100 sequential reads / time of one batch',
+    why: 'was >= 10x; re-framed as >= 20x across a 0.5 ms round trip (batch-netem): on loopback a round trip costs little',
+    values: ({ embeddings: { batch } }) => ratios(batch.batch.opsPerSecRounds, batch.sequential.opsPerSecRounds),
+  },
+  ...oursAgainst('Message append (1)', 'messages', 'append', [
+    {
+      id: 'append-langchain',
+      peer: 'langchain',
+      label: 'ours / LangChain.js addMessage',
+      why: "was >= 0.9x; retired: the guard is the scripts' instruction counts (npm run bench:instructions)",
+    },
+  ]),
 ];
 
 /**
@@ -135,8 +158,12 @@ function redisTimePerRead(commands) {
   return (usec(commands.evalsha) + usec(commands.eval) + usec(commands.lrange)) / commands.lrange.calls;
 }
 
-/** Whether a target is met: its median at least `min` or at most `max`, or every round's value `exact`. */
+/**
+ * Whether a target is met: its median at least `min` or at most `max`, or every round's value `exact`; one that
+ * asks for a median over `rounds` rounds is missed on fewer.
+ */
 function isMet(target, measured) {
+  if (target.rounds !== undefined && measured.values.length < target.rounds) return false;
   if (target.exact !== undefined) return measured.values.every((value) => value === target.exact);
   return target.min !== undefined ? measured.value >= target.min : measured.value <= target.max;
 }
@@ -152,4 +179,9 @@ function evaluateTargets(results, targets = TARGETS) {
   });
 }
 
-module.exports = { TARGETS, evaluateTargets };
+/** Every information row (of `rows`, all by default) with what was `measured`. */
+function evaluateInformation(results, rows = INFORMATION) {
+  return rows.map((row) => ({ ...row, measured: summarize(row.values(results)) }));
+}
+
+module.exports = { INFORMATION, TARGETS, evaluateInformation, evaluateTargets };

@@ -12,7 +12,8 @@
 //                                           what the demo's cached reads answer with the
 //                                           least work that can give it: a list of 50
 //                                           messages as the JSON text LRANGE returns, and
-//                                           a 1536-d float32 vector as base64 from a GET
+//                                           a 1536-d float32 vector from a GET, as base64
+//                                           or as a JSON array of numbers (float)
 //   node bench/http/floors.js nest-fastify <port>
 //   node bench/http/floors.js nest-fastify-redis <port> <redis port>
 //                                           the same two apps on @nestjs/platform-fastify
@@ -112,7 +113,9 @@ async function bareNestRedis(platform, port, redisPort) {
   );
   await redis.del(CONVERSATION_KEY);
   await redis.rpush(CONVERSATION_KEY, ...messages);
-  await redis.set(VECTOR_KEY, Buffer.alloc(Number(process.env.DIMENSIONS) * 4, 7));
+  // the demo's cached vector (bench/http/run.js), so that the float answer has the same digits
+  const vector = Float32Array.from({ length: Number(process.env.DIMENSIONS) }, (_, i) => Math.sin(i));
+  await redis.set(VECTOR_KEY, Buffer.from(vector.buffer));
 
   class CeilingController {
     async conversation(response) {
@@ -124,12 +127,25 @@ async function bareNestRedis(platform, port, redisPort) {
       if (typeof body?.text !== 'string') throw new Error('no text');
       return { embedding: (await redis.getBuffer(VECTOR_KEY)).toString('base64') };
     }
+    async lookupFloat(body) {
+      if (typeof body?.text !== 'string') throw new Error('no text');
+      const bytes = await redis.getBuffer(VECTOR_KEY);
+      // a Float32Array needs an offset that is a multiple of 4; a reply's Buffer may sit anywhere in its pool
+      const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes);
+      const view = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+      // an indexed loop, as the library decodes (docs/benchmarks.md, "Vector decoding")
+      const embedding = new Array(view.length);
+      for (let i = 0; i < view.length; i++) embedding[i] = view[i];
+      return { embedding };
+    }
   }
   Res()(CeilingController.prototype, 'conversation', 0);
   Body()(CeilingController.prototype, 'lookup', 0);
+  Body()(CeilingController.prototype, 'lookupFloat', 0);
   await listenNest(platform, port, CeilingController, {
     conversation: [Get('conversation')],
     lookup: [Post('lookup'), HttpCode(200)],
+    lookupFloat: [Post('lookup-float'), HttpCode(200)],
   });
 }
 

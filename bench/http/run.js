@@ -60,6 +60,12 @@ const PINNED =
 const SERVER_CPU = PINNED ? ['taskset', '-c', '1'] : [];
 const LOAD_CPU = PINNED ? ['taskset', '-c', '0'] : [];
 
+/**
+ * The targets (issue 26): a cached read against the least-work app that gives the same answer on the same platform
+ * (Express), and /health/live against bare Nest. Until issue 26 both cached reads were held to >= 0.6x bare Nest,
+ * which measured Express more than the cache (docs/benchmarks.md, "History of the targets").
+ */
+const TARGETS = { cached: 0.8, live: 0.9 };
 const CONNECTIONS = 64;
 const DURATION_S = Number(options.duration);
 const ROUNDS = Number(options.rounds);
@@ -206,11 +212,13 @@ function render(machine, cases, rss) {
   const targets = cases
     .filter((c) => c.target !== undefined)
     .map((c) => {
-      const measured = over(c, nest);
-      const ceiling = leastWorkOf(cases, c.bound, 'express');
+      // a cached read against its least-work app, the rest against bare Nest; both in the same rounds
+      const reference = c.bound ? leastWorkOf(cases, c.bound, 'express') : nest;
+      const against = c.bound ? 'the least-work app on Express' : 'the bare Nest floor';
+      const measured = over(c, reference);
       return (
-        `| ${c.name}: req/s over the bare Nest floor | >= ${c.target}x | ${spread(measured)} | ` +
-        `${ceiling ? spread(over(ceiling, nest)) : 'n/a'} | ${verdict(measured.value >= c.target)} |`
+        `| ${c.name}: req/s over ${against} | >= ${c.target}x | ${spread(measured)} | ` +
+        `${c.bound ? spread(over(c, nest)) : ''} | ${verdict(measured.value >= c.target)} |`
       );
     });
   const failures = cases.reduce((sum, c) => sum + c.non2xx + c.errors, 0);
@@ -238,7 +246,7 @@ function render(machine, cases, rss) {
     '',
     '- **bare Node.js http**: `http.createServer` and nothing else: what Node costs.',
     '- **bare Nest**: a Nest app on the same platform as the demo (`@nestjs/platform-express`), one route, no',
-    '  middleware (no body parsers), no guard, no pipes: what the framework costs. The targets are against this floor.',
+    '  middleware (no body parsers), no guard, no pipes: what the framework costs. `/health/live` is held to this floor.',
     '- **GET /health/live**: the demo doing no work (its middleware, the global guard, Terminus).',
     `- **GET cached conversation**: \`GET /conversations/:id/messages\` of a conversation of ${MESSAGES} messages with`,
     `  ${MESSAGE_BYTES} characters of content each, cached before the run (\`X-Cache: HIT\`).`,
@@ -247,8 +255,8 @@ function render(machine, cases, rss) {
     '  as base64 of its float32 bytes (`"encoding_format": "base64"`).',
     "- **least work**: the same bare Nest app with Nest's default body parsers and one ioredis client, on the same",
     `  redis-server, answering with the least work that gives the same answer: ${MESSAGES} messages of the same size as the`,
-    '  JSON text `LRANGE` returns, and a 1536-d float32 vector as base64 from a `GET`. No app can do less for these',
-    "  answers on this platform, so its ratio to bare Nest bounds what the demo's cached cases can reach here.",
+    '  JSON text `LRANGE` returns, and the same 1536-d float32 vector from a `GET`, as base64 or decoded to a JSON array',
+    '  of numbers. No app can do less for these answers on this platform: each cached read is held to its own.',
     '',
     `${machine.date}; ${machine.nproc} × ${machine.cpu}; Node.js ${machine.node}; Redis ${machine.redis}.`,
     `Load average (1 min): ${machine.loadStart.toFixed(2)} at start, ${machine.loadEnd.toFixed(2)} at end; CPU time stolen by`,
@@ -262,7 +270,7 @@ function render(machine, cases, rss) {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    '| Target | Wanted | Measured | Least work on this platform | Result |',
+    '| Target | Wanted | Measured (median round, min–max) | Over bare Nest (information) | Result |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...targets,
     '',
@@ -270,8 +278,10 @@ function render(machine, cases, rss) {
     '',
     'The issue asks to switch the demo to `@nestjs/platform-fastify` only if that is measured to be worth it. The same',
     'bare Nest app and the same least-work app run here on Fastify as well (floors.js `nest-fastify` and',
-    '`nest-fastify-redis`, Nest of the same version), in the same rounds. The targets are ratios to bare Nest on the',
-    "demo's own platform, so the last two rows are the ceilings they would have on each platform.",
+    '`nest-fastify-redis`, Nest of the same version), in the same rounds. The last two rows are what the least work',
+    'reaches over bare Nest on each platform. On Express, an app that only reads Redis already falls well short of bare',
+    'Nest (their Express column), which is why the cached reads are held to the least-work app on their own platform,',
+    'not to bare Nest. The demo stays on Express.',
     '',
     '| Measure | Express | Fastify | Fastify / Express |',
     '| --- | ---: | ---: | ---: |',
@@ -434,8 +444,18 @@ async function main() {
         },
         pid,
       },
+      {
+        name: `POST ${DIMENSIONS}-d float, least work${platform}: bare Nest + GET, decoded to numbers`,
+        request: {
+          url: `${url}/lookup-float`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'bench text' }),
+        },
+        pid,
+      },
     ];
-    const [conversationCeiling, base64Ceiling] = leastWork(ceilings['nest-redis'], '');
+    const [conversationCeiling, base64Ceiling, floatCeiling] = leastWork(ceilings['nest-redis'], '');
     const [fastifyConversation, fastifyBase64] = leastWork(ceilings['nest-fastify-redis'], ' on Fastify');
     const cases = [
       {
@@ -447,6 +467,7 @@ async function main() {
       { name: 'GET, bare Nest (floor)', request: { url: floors.nest.url }, floor: 'nest', pid: floors.nest.pid },
       { ...conversationCeiling, floor: 'ceiling', leastWork: 'conversation', platform: 'express' },
       { ...base64Ceiling, floor: 'ceiling', leastWork: 'base64', platform: 'express' },
+      { ...floatCeiling, floor: 'ceiling', leastWork: 'float', platform: 'express' },
       {
         name: 'GET, bare Nest on Fastify (platform comparison)',
         request: { url: floors['nest-fastify'].url },
@@ -455,24 +476,26 @@ async function main() {
       },
       { ...fastifyConversation, floor: 'ceiling', leastWork: 'conversation', platform: 'fastify' },
       { ...fastifyBase64, floor: 'ceiling', leastWork: 'base64', platform: 'fastify' },
-      { name: 'GET /health/live', request: { url: `${base}/health/live` }, target: 0.8 },
+      { name: 'GET /health/live', request: { url: `${base}/health/live` }, target: TARGETS.live },
       {
         name: `GET cached conversation (${MESSAGES} messages)`,
         request: { url: `${base}/conversations/${conversationId}/messages` },
         missesKey: 'messageMisses',
-        target: 0.6,
+        target: TARGETS.cached,
         bound: 'conversation',
       },
       {
         name: `POST lookup cached embedding (${DIMENSIONS}-d, float)`,
         request: lookup({ text: 'bench text' }),
         missesKey: 'embeddingMisses',
+        target: TARGETS.cached,
+        bound: 'float',
       },
       {
         name: `POST lookup cached embedding (${DIMENSIONS}-d, base64)`,
         request: lookup({ text: 'bench text', encoding_format: 'base64' }),
         missesKey: 'embeddingMisses',
-        target: 0.6,
+        target: TARGETS.cached,
         bound: 'base64',
       },
     ]

@@ -21,10 +21,11 @@ const xRange = ({ value, min, max, values }, unit) => {
 const opsRange = (r) =>
   r.opsPerSecRounds.length > 1 ? `${int(r.opsPerSec)} (${k(r.opsPerSecMin)}–${k(r.opsPerSecMax)})` : int(r.opsPerSec);
 
-/** A target's bound: `>= 0.8x`, `<= 60 µs`, or `= 1 call, every round`. */
+/** A target's bound: `>= 0.8x`, `<= 60 µs`, `= 1 call, every round`, or `>= 1x, median of 9 rounds`. */
 const targetBound = (t) =>
   t.exact !== undefined
     ? `= ${t.exact} ${t.unit}, every round`
-    : `${t.min !== undefined ? '>=' : '<='} ${t.min ?? t.max}${t.unit ? ` ${t.unit}` : 'x'}`;
+    : `${t.min !== undefined ? '>=' : '<='} ${t.min ?? t.max}${t.unit ? ` ${t.unit}` : 'x'}` +
+      (t.rounds !== undefined ? `, median of ${t.rounds} rounds` : '');
 
 module.exports = { int, k, x, us, ms, xRange, opsRange, targetBound };
