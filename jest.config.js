@@ -51,6 +51,8 @@ module.exports = {
         // the near cache's subscriber: RESP2's subscriber mode on ioredis 5, RESP3 push messages on 6
         '<rootDir>/libs/redis-cache/test/embeddings/{near-cache,near-cache-channel}.spec.ts',
         '<rootDir>/libs/redis-cache/test/messages/message-cache.spec.ts',
+        // a read's commands arm no commandTimeout timer: ioredis's Command#setTimeout, on either major
+        '<rootDir>/libs/redis-cache/test/{connections/untimed-commands,messages/frozen-reads}.spec.ts',
         // XREAD's reply is pairs on ioredis 5, a flattened map on 6 (RESP3)
         '<rootDir>/libs/redis-cache/test/responses/response-cache.spec.ts',
         '<rootDir>/test/faults/client-kill.spec.ts',

@@ -122,6 +122,9 @@ function decoded<T>({ items, holder }: StoredRead, decode: ReadDecoder<T>): Read
   return messages === undefined ? undefined : { messages, json };
 }
 
+/** A read's messages (or their text), null on a miss. */
+const messagesOfResult = <T>(result: ReadResult<T>): T | null => result.messages;
+
 /**
  * The conversation message cache, free of any framework: it needs only ioredis,
  * so a Next.js route handler or a worker can share the cache with the
@@ -184,7 +187,7 @@ export class MessageCacheClient {
   }
 
   /** The conversation's messages, `[]` if it is cached empty, or null on a miss or a Redis failure. */
-  async getCachedMessages(conversationId: string, options?: ReadMessagesOptions): Promise<CachedMessage[] | null> {
+  getCachedMessages(conversationId: string, options?: ReadMessagesOptions): Promise<CachedMessage[] | null> {
     return this.readCached('getCachedMessages', conversationId, options, parseMessages);
   }
 
@@ -197,27 +200,35 @@ export class MessageCacheClient {
    * program wrote into the cache's keys goes out unchecked (`getCachedMessages`
    * and `getOrLoadMessages` drop a conversation they find damaged).
    */
-  async getCachedMessagesJson(conversationId: string, options?: ReadMessagesOptions): Promise<string | null> {
+  getCachedMessagesJson(conversationId: string, options?: ReadMessagesOptions): Promise<string | null> {
     return this.readCached('getCachedMessagesJson', conversationId, options, asStored);
   }
 
-  /** A read without a lease: the hit's messages decoded by `decode`, or null. */
-  private async readCached<T>(
+  /**
+   * A read without a lease: the hit's messages decoded by `decode`, or null.
+   * Not async, as the hottest path (each async frame and each promise it returns
+   * costs the read time): a bad argument still rejects, never throws.
+   */
+  private readCached<T>(
     operation: 'getCachedMessages' | 'getCachedMessagesJson',
     conversationId: string,
     options: ReadMessagesOptions | undefined,
     decode: ReadDecoder<T>,
   ): Promise<T | null> {
-    assertConversationId(conversationId);
-    const last = this.assertLast(options);
-    return this.tracing.run(operation, undefined, async (span) => {
+    let last: number;
+    try {
+      assertConversationId(conversationId);
+      last = this.assertLast(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.tracing.run(operation, undefined, (span) => {
       if (this.mayBeStale(conversationId)) {
         this.counters.misses++;
         span?.read(0, 1);
-        return null;
+        return Promise.resolve(null);
       }
-      const reply = await this.read(conversationId, last, '', span, decode);
-      return reply.messages;
+      return this.read(conversationId, last, '', span, decode).then(messagesOfResult);
     });
   }
 
@@ -436,7 +447,7 @@ export class MessageCacheClient {
     return { messages, json };
   }
 
-  private async read<T>(
+  private read<T>(
     conversationId: string,
     last: number,
     leaseToken: string,
@@ -444,38 +455,37 @@ export class MessageCacheClient {
     decode: ReadDecoder<T>,
   ): Promise<ReadResult<T>> {
     const { ttlMs, budget, keys, prefixes, k } = this.locate(conversationId);
-    const reply = await this.redis.run(
-      'getCachedMessages',
-      null,
-      async (): Promise<StoredRead> => {
-        const args = [conversationId, ttlMs, budget, ...prefixes, leaseToken, this.options.leaseTtlMs];
-        const range = last > 0 ? [-last, -1] : [0, -1];
-        let script: ReadReply;
-        let list: string[];
-        try {
-          const replies = await runScriptThen(this.redis.client, MESSAGE_SCRIPTS.read, keys, args, [
-            'lrange',
-            k.messages,
-            ...range,
-          ]);
-          [script, list] = replies as [ReadReply, string[]];
-        } catch (error) {
+    const stored = (): Promise<StoredRead> => {
+      const args = [conversationId, ttlMs, budget, ...prefixes, leaseToken, this.options.leaseTtlMs];
+      const range = last > 0 ? [-last, -1] : [0, -1];
+      return runScriptThen(this.redis.client, MESSAGE_SCRIPTS.read, keys, args, ['lrange', k.messages, ...range]).then(
+        (replies) => {
+          const [script, list] = replies as [ReadReply, string[]];
+          this.count(script[2], script[3], span);
+          if (script[0] === 0) return { items: null, holder: script[1] };
+          const items = messagesOf(list, last);
+          return items ? { items } : { items: null, holder: '' };
+        },
+        async (error: unknown) => {
           if (!isOutOfMemory(error)) throw error;
           return { items: await this.readOnly(k, last, budget), readOnly: true };
-        }
-        this.count(script[2], script[3], span);
-        if (script[0] === 0) return { items: null, holder: script[1] };
-        const items = messagesOf(list, last);
-        return items ? { items } : { items: null, holder: '' };
-      },
-      k.messages,
-      span,
-    );
-    if (reply === null) return { messages: null };
-    const result = decoded(reply, decode) ?? (await this.dropDamaged(conversationId, span));
+        },
+      );
+    };
+    return this.redis.run('getCachedMessages', null, stored, k.messages, span).then((reply) => {
+      if (reply === null) return { messages: null };
+      const result = decoded(reply, decode);
+      if (result === undefined)
+        return this.dropDamaged(conversationId, span).then((dropped) => this.counted(dropped, false, span));
+      return this.counted(result, reply.readOnly === true, span);
+    });
+  }
+
+  /** Counts a read's hit or miss (and a hit served read-only) and reports it to its span. */
+  private counted<T>(result: ReadResult<T>, readOnly: boolean, span: CacheSpan | undefined): ReadResult<T> {
     if (result.messages) this.counters.hits++;
     else this.counters.misses++;
-    if (result.messages && reply.readOnly) this.counters.readOnlyHits++;
+    if (result.messages && readOnly) this.counters.readOnlyHits++;
     span?.read(result.messages ? 1 : 0, 1);
     return result;
   }

@@ -13,12 +13,16 @@ function setup(max = 100, retryMs = 10_000) {
       clears.push({ bucket, ids, settle: resolve, fail: () => reject(new Error('down')) }),
     );
   let cleared = 0;
+  const bucketsFound: string[] = [];
   const watching = new Set<() => void>();
   const unsettled = new UnsettledConversations({
     max,
     batchSize: 2,
     retryMs,
-    bucketOf: (id) => (id.startsWith('x') ? 1 : 0),
+    bucketOf: (id) => {
+      bucketsFound.push(id);
+      return id.startsWith('x') ? 1 : 0;
+    },
     clear,
     isReady: () => true,
     onReady: (listener) => {
@@ -28,12 +32,29 @@ function setup(max = 100, retryMs = 10_000) {
     onCleared: (count) => (cleared += count),
     warn: () => undefined,
   });
-  return { unsettled, clears, cleared: () => cleared, watching };
+  return { unsettled, clears, cleared: () => cleared, watching, bucketsFound };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('UnsettledConversations', () => {
+  it("answers has() without finding the conversation's bucket while no bucket overflowed, as every read asks it", () => {
+    const { unsettled, bucketsFound } = setup(1);
+    unsettled.mark('a');
+    bucketsFound.length = 0; // the settling's, which batches by bucket
+    expect([unsettled.has('a'), unsettled.has('b'), unsettled.has('x1')]).toEqual([true, false, false]);
+    expect(bucketsFound).toEqual([]);
+    unsettled.mark('x2'); // past max: 'a' is forgotten, and its bucket, 0, is cleared whole
+    bucketsFound.length = 0;
+    expect([unsettled.has('a'), unsettled.has('b'), unsettled.has('x1'), unsettled.has('x2')]).toEqual([
+      true,
+      true,
+      false,
+      true,
+    ]);
+    expect(bucketsFound).toEqual(['a', 'b', 'x1']);
+  });
+
   it('keeps a mark that a new failure added while the clear of the old one was in flight', async () => {
     const { unsettled, clears } = setup();
     unsettled.mark('a');

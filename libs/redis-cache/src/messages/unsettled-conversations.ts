@@ -64,7 +64,9 @@ export class UnsettledConversations {
 
   /** Whether the conversation may be stale in the cache: it must not be served or written until cleared. */
   has(conversationId: string): boolean {
-    return this.pending.has(conversationId) || this.overflowed.has(this.options.bucketOf(conversationId));
+    if (this.pending.has(conversationId)) return true;
+    // every read asks: a bucket is a SHA-256 of the id (with buckets), so it is found only when one overflowed
+    return this.overflowed.size > 0 && this.overflowed.has(this.options.bucketOf(conversationId));
   }
 
   /** Remembers that a write to the conversation failed on Redis, and settles if the connection answers. */

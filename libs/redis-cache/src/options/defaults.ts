@@ -188,7 +188,8 @@ export const FAIL_FAST_REDIS_OPTIONS: Readonly<RedisOptions> = Object.freeze<Red
   // a backstop for calls made on the client outside the caches, well above the
   // cache's deadline: ioredis rejects a timed-out command from a timer, before the
   // poll phase reads a reply that has arrived, so a command timeout at or under the
-  // deadline would turn a late event loop into misses (withDeadline lets it poll first)
+  // deadline would turn a late event loop into misses (withDeadline lets it poll first); the caches' reads send
+  // their commands without it (sendUntimed), their deadline being the one timer that bounds them
   commandTimeout: 1000,
   connectTimeout: CONNECT_TIMEOUT_MS,
   // a socket that stops answering (a frozen server) is dropped and reconnected

@@ -70,6 +70,11 @@ function recordingClient(calls: Call[]): Redis {
       calls[calls.length - 1].keys.push(key);
       return [];
     },
+    // runScriptThen sends its two commands with sendCommand (sendUntimed): each goes to its stand-in above
+    sendCommand: (command: { name: string; args: unknown[] }) => {
+      const name = command.name === 'hmget' ? 'hmgetBuffer' : command.name;
+      return (client[name] as (...all: unknown[]) => Promise<unknown>)(...command.args);
+    },
     // the near cache's subscriber connection: one that never connects
     duplicate: () => ({ status: 'end', on: () => undefined, connect: async () => undefined }),
   };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { sendUntimed } from '../connections/untimed-commands';
 
 /**
  * How the library runs its Lua scripts. Each script is assembled once from
@@ -106,29 +107,30 @@ function scriptsSentOn(redis: RedisClient): Set<string> {
  * of a script on a socket sends it whole (EVAL), which a new server needs, and
  * later calls EVALSHA; so a NOSCRIPT costs a round trip only after SCRIPT FLUSH,
  * or on a cluster node the script has not been sent to yet.
+ *
+ * Only within a call's deadline (`SafeRedis`): both commands go without a
+ * `commandTimeout` timer of ioredis's (`sendUntimed`), since that deadline is
+ * the one timer that bounds them.
  */
-export async function runScriptThen(
+export function runScriptThen(
   redis: RedisClient,
   { lua, sha, numberOfKeys }: LuaScript,
   keys: readonly string[],
   args: readonly ScriptArgument[],
   [command, ...commandArgs]: [string, ...ScriptArgument[]],
 ): Promise<[script: unknown, command: unknown]> {
-  const commands = redis as unknown as Record<string, ScriptCommand>;
   const pair = (evalCommand: 'evalsha' | 'eval', script: string) =>
     Promise.all([
-      commands[evalCommand].call(redis, script, numberOfKeys, ...keys, ...args),
-      commands[command].call(redis, ...commandArgs),
+      sendUntimed(redis, evalCommand, [script, numberOfKeys, ...keys, ...args]),
+      sendUntimed(redis, command, commandArgs),
     ]);
   const sent = scriptsSentOn(redis);
   if (!sent.has(sha)) {
     sent.add(sha);
     return pair('eval', lua);
   }
-  try {
-    return await pair('evalsha', sha);
-  } catch (error) {
+  return pair('evalsha', sha).catch((error: unknown) => {
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
     return pair('eval', lua);
-  }
+  });
 }
