@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { MessageCacheStats } from './message-cache-stats';
 import type { ConnectionState } from '../resilience/breaker';
 import { resolvedWithin } from '../resilience/deadline';
+import { type Flight, Flights } from '../resilience/flights';
 import { ConnectionReadiness } from '../connections/connection-readiness';
 import {
   DEFAULT_READY_TIMEOUT_MS,
@@ -88,10 +89,9 @@ interface Landed {
  * gets its own copy, parsed from the JSON text taken when they came, so that
  * no caller changing its array or messages changes another's.
  */
-interface Flight {
+interface Load extends Flight {
   readonly holder: Promise<string | undefined>;
   readonly landed: Promise<Landed>;
-  readonly startedAt: number;
 }
 
 /** A conversation's keys and the arguments every message script starts with, in its bucket. */
@@ -155,13 +155,14 @@ export class MessageCacheClient {
     readOnlyHits: 0,
   };
   /** Loads under way in this process, by conversation (single-flight). */
-  private readonly loading = new Map<string, Flight>();
+  private readonly loading: Flights<Load>;
   /** Conversations a write that failed on Redis may have left stale in the cache. */
   private readonly unsettled: UnsettledConversations;
   private readonly tracing = new CacheTracing('shared');
 
   constructor(client: Redis | Cluster, options: MessageCacheOptions = {}, runtime: CacheRuntimeOptions = {}) {
     this.options = resolveMessageOptions(options);
+    this.loading = new Flights(this.options.loadTimeoutMs);
     defineScripts(client, MESSAGE_SCRIPTS);
     const logger = runtime.logger ?? console;
     // a kind of its own: a clear retried every SETTLE_RETRY_MS must neither flood the log nor hide the calls' fallbacks
@@ -237,7 +238,7 @@ export class MessageCacheClient {
     assertConversationId(conversationId);
     const { args } = this.layOut(newMessages, 'newMessages', true);
     return this.tracing.run('appendMessages', newMessages.length, async (span) => {
-      this.loading.delete(conversationId);
+      this.loading.drop(conversationId);
       // its cached copy, stale already, is on its way out
       if (this.mayBeStale(conversationId)) {
         span?.wrote(false);
@@ -267,7 +268,7 @@ export class MessageCacheClient {
     const { args } = this.layOut(messages, 'messages', true);
     const ttlMs = writeTtlMs(options, this.ttlMs);
     return this.tracing.run('cacheMessages', messages.length, async (span) => {
-      this.loading.delete(conversationId);
+      this.loading.drop(conversationId);
       this.unsettled.settle();
       const stamp = this.unsettled.stamp(conversationId);
       const filled = await this.fill(conversationId, '', ttlMs, args, span);
@@ -300,7 +301,7 @@ export class MessageCacheClient {
         return loader();
       }
       const token = randomUUID();
-      const current = this.joinable(conversationId);
+      const current = this.loading.joinable(conversationId);
       const read = this.read(conversationId, 0, token, span, parseMessages);
       if (current) {
         const [own, holder] = await Promise.all([read, current.holder]);
@@ -320,7 +321,7 @@ export class MessageCacheClient {
   async clearConversation(conversationId: string): Promise<boolean> {
     assertConversationId(conversationId);
     return this.tracing.run('clearConversation', undefined, async (span) => {
-      this.loading.delete(conversationId);
+      this.loading.drop(conversationId);
       this.unsettled.settle();
       const stamp = this.unsettled.stamp(conversationId);
       const extra = [this.locate(conversationId).k.leasePrefix, 'listed'];
@@ -385,18 +386,10 @@ export class MessageCacheClient {
     return false;
   }
 
-  /** The flight of a load of the conversation this call may join: none past `loadTimeoutMs`. */
-  private joinable(conversationId: string): Flight | undefined {
-    const flight = this.loading.get(conversationId);
-    if (!flight || performance.now() - flight.startedAt >= this.options.loadTimeoutMs) return undefined;
-    return flight;
-  }
-
   /** A copy of the flight's messages, if they come before `loadTimeoutMs` from its start; undefined if not. */
-  private async within(flight: Flight, conversationId: string): Promise<CachedMessage[] | undefined> {
-    const left = this.options.loadTimeoutMs - (performance.now() - flight.startedAt);
-    const landed = await resolvedWithin(flight.landed, left);
-    if (!landed && this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
+  private async within(flight: Load, conversationId: string): Promise<CachedMessage[] | undefined> {
+    const landed = await resolvedWithin(flight.landed, this.loading.left(flight));
+    if (!landed) this.loading.forget(conversationId, flight);
     return landed && (JSON.parse(landed.json) as CachedMessage[]);
   }
 
@@ -411,8 +404,8 @@ export class MessageCacheClient {
     token: string,
     read: Promise<ReadResult>,
     span: CacheSpan | undefined,
-  ): Flight {
-    const flight: Flight = {
+  ): Load {
+    const flight: Load = {
       holder: read.then((result) => result.holder),
       landed: read.then(({ messages, json, holder }) =>
         messages && json !== undefined
@@ -421,14 +414,7 @@ export class MessageCacheClient {
       ),
       startedAt: performance.now(),
     };
-    this.loading.set(conversationId, flight);
-    const land = () => {
-      clearTimeout(timer);
-      if (this.loading.get(conversationId) === flight) this.loading.delete(conversationId);
-    };
-    const timer = setTimeout(land, this.options.loadTimeoutMs);
-    timer.unref();
-    flight.landed.then(land, land);
+    this.loading.add([[conversationId, flight]], flight.landed);
     return flight;
   }
 

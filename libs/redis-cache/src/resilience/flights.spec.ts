@@ -56,4 +56,20 @@ describe('Flights', () => {
     await Promise.resolve();
     expect(flights.joinable('k')).toBe(later);
   });
+
+  it('drops whatever flight has a key, and nothing else', () => {
+    const flights = new Flights<Flight>(100);
+    const kept = flight();
+    flights.add(
+      [
+        ['a', flight()],
+        ['b', kept],
+      ],
+      never,
+    );
+    flights.drop('a');
+    expect(flights.joinable('a')).toBeUndefined();
+    expect(flights.joinable('b')).toBe(kept);
+    expect(flights.size).toBe(1);
+  });
 });

@@ -39,6 +39,11 @@ export class Flights<F extends Flight> {
     settled.then(land, land);
   }
 
+  /** Forgets the flight under `key`, whichever it is: a write has made what it will bring stale. */
+  drop(key: string): void {
+    this.flying.delete(key);
+  }
+
   /** Forgets `flight`, unless a later flight has taken its key. */
   forget(key: string, flight: F): void {
     if (this.flying.get(key) === flight) this.flying.delete(key);
