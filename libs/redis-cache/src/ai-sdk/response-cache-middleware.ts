@@ -151,19 +151,48 @@ export function responseCacheMiddleware(options: ResponseCacheMiddlewareOptions)
     throw new RedisCacheInputError('replayDelayMs', 'must be an integer >= 0');
   }
 
-  async function callOf(type: ResponseKeyInput['type'], model: CallModel, params: LanguageModelCallOptions) {
-    const controls = controlsOf(params);
+  interface MiddlewareCall {
+    tenant: string;
+    key: ResponseKey;
+    options: ResponseCacheControls & { signal?: AbortSignal };
+    /** What the model gets: the call without the middleware's controls. */
+    forward: LanguageModelCallOptions;
+  }
+
+  function callWith(
+    tenantId: string,
+    callKey: ResponseKey,
+    controls: ResponseCacheControls,
+    params: LanguageModelCallOptions,
+  ): MiddlewareCall {
     return {
-      tenant: typeof tenant === 'string' ? tenant : await tenant(params),
-      key: key ? await key({ type, model, params }) : responseCallKey(model, params),
+      tenant: tenantId,
+      key: callKey,
       options: { ...controls, signal: params.abortSignal },
-      // what the model gets: the call without the middleware's controls
       forward: { ...params, providerOptions: providerOptionsOf(params) },
     };
   }
 
+  /** The call: at once where neither the tenant nor the key is the app's function, which may return a promise. */
+  function callOf(
+    type: ResponseKeyInput['type'],
+    model: CallModel,
+    params: LanguageModelCallOptions,
+  ): MiddlewareCall | Promise<MiddlewareCall> {
+    const controls = controlsOf(params);
+    if (typeof tenant === 'string' && !key) return callWith(tenant, responseCallKey(model, params), controls, params);
+    return (async () =>
+      callWith(
+        typeof tenant === 'string' ? tenant : await tenant(params),
+        key ? await key({ type, model, params }) : responseCallKey(model, params),
+        controls,
+        params,
+      ))();
+  }
+
   const wrapGenerate: WrapGenerate = async ({ params, model }) => {
-    const call = await callOf('generate', model, params);
+    const made = callOf('generate', model, params);
+    const call = made instanceof Promise ? await made : made;
     const { source, value } = await cache.getOrGenerate(
       call.tenant,
       call.key,
@@ -176,7 +205,8 @@ export function responseCacheMiddleware(options: ResponseCacheMiddlewareOptions)
   };
 
   const wrapStream: WrapStream = async ({ params, model }) => {
-    const call = await callOf('stream', model, params);
+    const made = callOf('stream', model, params);
+    const call = made instanceof Promise ? await made : made;
     let started: Awaited<ReturnType<WrapStream>> | undefined;
     const { source, stream } = await cache.getOrStream<LanguageModelStreamPart>(
       call.tenant,

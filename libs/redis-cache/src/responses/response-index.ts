@@ -26,6 +26,12 @@ export type LookupMode = 'read' | 'follow' | 'lead';
  */
 export type LookupReply = [1, unknown] | [2, string] | [3, string] | [0, string];
 
+/** The lookup script's reply, a hit's response decoded. */
+function decodedReply(reply: unknown): LookupReply {
+  const lookup = reply as LookupReply | [1, string];
+  return lookup[0] === 1 ? [1, decodeResponse(lookup[1] as string)] : lookup;
+}
+
 /** A tenant's four index keys, in the order the scripts take them. */
 function indexKeys({ entries, lru, deadlines, fence }: ResponseKeys): [string, string, string, string] {
   return [entries, lru, deadlines, fence];
@@ -76,16 +82,13 @@ export class ResponseIndex {
     return this.redis.run(
       'getCachedResponse',
       null,
-      async () => {
-        const args = [field, token, this.options.leaseTtlMs, mode];
-        const reply = (await runScript(
+      () =>
+        runScript(
           this.redis.client,
           RESPONSE_SCRIPTS.lookup,
-          [...indexKeys(keys), lock],
-          args,
-        )) as LookupReply | [1, string];
-        return reply[0] === 1 ? [1, decodeResponse(reply[1] as string)] : reply;
-      },
+          [keys.entries, keys.lru, keys.deadlines, keys.fence, lock],
+          [field, token, this.options.leaseTtlMs, mode],
+        ).then(decodedReply),
       keys.entries,
       span,
     );
