@@ -86,7 +86,7 @@ export class ResponseIndex {
         runScript(
           this.redis.client,
           RESPONSE_SCRIPTS.lookup,
-          [keys.entries, keys.lru, keys.deadlines, keys.fence, lock],
+          [...indexKeys(keys), lock],
           [field, token, this.options.leaseTtlMs, mode],
         ).then(decodedReply),
       keys.entries,
