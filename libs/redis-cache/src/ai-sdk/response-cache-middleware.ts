@@ -151,48 +151,19 @@ export function responseCacheMiddleware(options: ResponseCacheMiddlewareOptions)
     throw new RedisCacheInputError('replayDelayMs', 'must be an integer >= 0');
   }
 
-  interface MiddlewareCall {
-    tenant: string;
-    key: ResponseKey;
-    options: ResponseCacheControls & { signal?: AbortSignal };
-    /** What the model gets: the call without the middleware's controls. */
-    forward: LanguageModelCallOptions;
-  }
-
-  function callWith(
-    tenantId: string,
-    callKey: ResponseKey,
-    controls: ResponseCacheControls,
-    params: LanguageModelCallOptions,
-  ): MiddlewareCall {
+  async function callOf(type: ResponseKeyInput['type'], model: CallModel, params: LanguageModelCallOptions) {
+    const controls = controlsOf(params);
     return {
-      tenant: tenantId,
-      key: callKey,
+      tenant: typeof tenant === 'string' ? tenant : await tenant(params),
+      key: key ? await key({ type, model, params }) : responseCallKey(model, params),
       options: { ...controls, signal: params.abortSignal },
+      // what the model gets: the call without the middleware's controls
       forward: { ...params, providerOptions: providerOptionsOf(params) },
     };
   }
 
-  /** The call: at once where neither the tenant nor the key is the app's function, which may return a promise. */
-  function callOf(
-    type: ResponseKeyInput['type'],
-    model: CallModel,
-    params: LanguageModelCallOptions,
-  ): MiddlewareCall | Promise<MiddlewareCall> {
-    const controls = controlsOf(params);
-    if (typeof tenant === 'string' && !key) return callWith(tenant, responseCallKey(model, params), controls, params);
-    return (async () =>
-      callWith(
-        typeof tenant === 'string' ? tenant : await tenant(params),
-        key ? await key({ type, model, params }) : responseCallKey(model, params),
-        controls,
-        params,
-      ))();
-  }
-
   const wrapGenerate: WrapGenerate = async ({ params, model }) => {
-    const made = callOf('generate', model, params);
-    const call = made instanceof Promise ? await made : made;
+    const call = await callOf('generate', model, params);
     const { source, value } = await cache.getOrGenerate(
       call.tenant,
       call.key,
@@ -205,8 +176,7 @@ export function responseCacheMiddleware(options: ResponseCacheMiddlewareOptions)
   };
 
   const wrapStream: WrapStream = async ({ params, model }) => {
-    const made = callOf('stream', model, params);
-    const call = made instanceof Promise ? await made : made;
+    const call = await callOf('stream', model, params);
     let started: Awaited<ReturnType<WrapStream>> | undefined;
     const { source, stream } = await cache.getOrStream<LanguageModelStreamPart>(
       call.tenant,

@@ -21,36 +21,27 @@ export function isRedirection(error: unknown): boolean {
  * being redirected at the end rejects with its last redirection, not with
  * `DeadlineExceededError`, so that a breaker does not count it.
  */
-export function withRedirections<T>(call: () => Promise<T>, ms: number): Promise<T> {
+export async function withRedirections<T>(call: () => Promise<T>, ms: number): Promise<T> {
   const until = performance.now() + ms;
   let redirection: unknown;
   let over = false;
-  // the first attempt is the call itself: the pauses and the attempts after them only follow a redirection
-  const attempt = (pause: number): Promise<T> =>
-    settle(call).catch(async (error: unknown) => {
-      if (over || !isRedirection(error) || performance.now() + pause >= until) throw error;
-      redirection = error;
+  const attempts = async (): Promise<T> => {
+    for (let pause = REDIRECTION_RETRY_FIRST_MS; ; pause = Math.min(2 * pause, REDIRECTION_RETRY_MAX_MS)) {
+      try {
+        return await call();
+      } catch (error) {
+        if (over || !isRedirection(error) || performance.now() + pause >= until) throw error;
+        redirection = error;
+      }
       await new Promise((resolve) => setTimeout(resolve, pause));
       if (over) throw redirection;
-      return attempt(Math.min(2 * pause, REDIRECTION_RETRY_MAX_MS));
-    });
-  return withDeadline(attempt(REDIRECTION_RETRY_FIRST_MS), ms).then(
-    (value) => {
-      over = true;
-      return value;
-    },
-    (error: unknown) => {
-      over = true;
-      throw error instanceof DeadlineExceededError && redirection !== undefined ? redirection : error;
-    },
-  );
-}
-
-/** `call()`, or a rejection with what it threw. */
-function settle<T>(call: () => Promise<T>): Promise<T> {
+    }
+  };
   try {
-    return Promise.resolve(call());
+    return await withDeadline(attempts(), ms);
   } catch (error) {
-    return Promise.reject(error as Error);
+    throw error instanceof DeadlineExceededError && redirection !== undefined ? redirection : error;
+  } finally {
+    over = true;
   }
 }

@@ -12,29 +12,20 @@ export class DeadlineExceededError extends Error {
  * it lets the poll phase run once (`setImmediate` runs after it) and only then
  * rejects, if the reply still has not come.
  */
-export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  // one promise settled by whichever comes first, without Promise.race's and an async function's own promises:
-  // every Redis call goes through here
-  return new Promise<T>((resolve, reject) => {
-    let afterPoll: NodeJS.Immediate | undefined;
-    const timer = setTimeout(() => {
+export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let afterPoll: NodeJS.Immediate | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
       afterPoll = setImmediate(() => reject(new DeadlineExceededError(`no reply within ${ms} ms`)));
     }, ms);
-    const settled = () => {
-      clearTimeout(timer);
-      clearImmediate(afterPoll);
-    };
-    Promise.resolve(work).then(
-      (value) => {
-        settled();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settled();
-        reject(error);
-      },
-    );
   });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    clearImmediate(afterPoll);
+  }
 }
 
 /**

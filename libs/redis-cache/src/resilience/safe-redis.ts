@@ -145,7 +145,7 @@ export class SafeRedis {
   }
 
   /** Runs `call` on a ready connection, within `ms`, through the breaker; its fallback on a failure. */
-  private runBounded<T>(
+  private async runBounded<T>(
     operation: string,
     fallback: T,
     call: () => Promise<T>,
@@ -153,15 +153,11 @@ export class SafeRedis {
     route: Route,
     span: CacheSpan | undefined,
   ): Promise<T> {
-    const fallBack = (error: unknown): T => {
+    try {
+      return await this.bounded(call, ms, route);
+    } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return this.fallBack(operation, fallback, reason, fallbackType(error), span);
-    };
-    // no async function of its own: every call of every cache comes through here
-    try {
-      return this.bounded(call, ms, route).catch(fallBack);
-    } catch (error) {
-      return Promise.resolve(fallBack(error));
     }
   }
 

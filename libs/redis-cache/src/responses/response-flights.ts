@@ -45,9 +45,7 @@ export class ResponseFlights {
   ): Promise<Decision> {
     const late = tookOver && performance.now() - startedAt >= this.options.coalesceTimeoutMs;
     if (call.noCache || late) return { kind: 'solo', generation: await this.index.generation(target) };
-    // a flight that failed is waited for (see `current`); none, or one in flight, is known at once
-    const known = this.flights.get(target.id);
-    const flying = known?.end === 'failed' ? await this.current(target.id) : known;
+    const flying = await this.current(target.id);
     if (flying) return { kind: 'join', flight: flying };
     const token = randomUUID();
     const reply = await this.index.lookup(target, call.noStore ? 'follow' : 'lead', token, span);

@@ -26,12 +26,6 @@ export type LookupMode = 'read' | 'follow' | 'lead';
  */
 export type LookupReply = [1, unknown] | [2, string] | [3, string] | [0, string];
 
-/** The lookup script's reply, a hit's response decoded. */
-function decodedReply(reply: unknown): LookupReply {
-  const lookup = reply as LookupReply | [1, string];
-  return lookup[0] === 1 ? [1, decodeResponse(lookup[1] as string)] : lookup;
-}
-
 /** A tenant's four index keys, in the order the scripts take them. */
 function indexKeys({ entries, lru, deadlines, fence }: ResponseKeys): [string, string, string, string] {
   return [entries, lru, deadlines, fence];
@@ -82,13 +76,16 @@ export class ResponseIndex {
     return this.redis.run(
       'getCachedResponse',
       null,
-      () =>
-        runScript(
+      async () => {
+        const args = [field, token, this.options.leaseTtlMs, mode];
+        const reply = (await runScript(
           this.redis.client,
           RESPONSE_SCRIPTS.lookup,
           [...indexKeys(keys), lock],
-          [field, token, this.options.leaseTtlMs, mode],
-        ).then(decodedReply),
+          args,
+        )) as LookupReply | [1, string];
+        return reply[0] === 1 ? [1, decodeResponse(reply[1] as string)] : reply;
+      },
       keys.entries,
       span,
     );
