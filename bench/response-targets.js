@@ -21,8 +21,9 @@ const RESPONSE_TARGETS = [
       const { ours, recipe } = hits(results);
       return `${load(ours.hits)}Node spends ${us(ours.hits.nodeCpuUsPerOp)} per hit against
 ${us(recipe.hits.nodeCpuUsPerOp)} for the recipe, generateText's own work included on both sides: ours makes the
-SHA-256 of the call's canonical form and a tenant tag, runs the lookup script and decodes tagged JSON; the recipe
-stringifies the call into its key and parses the JSON a GET returns. Redis spends ${us(ours.hits.redisCpuUsPerOp)}
+SHA-256 of the call's canonical form and of its entry field (its tenant's tag is made once per tenant), runs the
+lookup script and decodes tagged JSON; the recipe stringifies the call into its key and parses the JSON a GET
+returns. Redis spends ${us(ours.hits.redisCpuUsPerOp)}
 per hit on the script (the LRU touch, the purge of expired entries, the lock check) against
 ${us(recipe.hits.redisCpuUsPerOp)} for a GET.`;
     },

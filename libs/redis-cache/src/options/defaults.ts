@@ -85,6 +85,9 @@ export const RESPONSE_FENCE_TTL_MS = 24 * 60 * 60 * 1000;
 /** How many misses of `getCachedResponse` a response cache remembers, to fence the `cacheResponse` that follows. */
 export const RECENT_RESPONSE_MISSES = 10_000;
 
+/** How many tenants' key names a response cache remembers, to hash each tenant id once (at most ~2 MB of ids). */
+export const RECENT_TENANT_KEYS = 1024;
+
 /**
  * The longest TTL, of a cache or of one write: 100 years. The scripts keep deadlines in microseconds, in Lua
  * numbers, exact up to 2^53 (the year 2255); and a TTL past about 3 million years reaches Redis in exponent

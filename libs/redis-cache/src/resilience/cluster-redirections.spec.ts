@@ -78,4 +78,15 @@ describe('withRedirections', () => {
       DeadlineExceededError,
     );
   });
+
+  it('a call that throws before it returns a promise rejects with what it threw, once, as a rejection would', async () => {
+    let calls = 0;
+    const broken = new TypeError('not a function');
+    const call = (): Promise<string> => {
+      calls++;
+      throw broken;
+    };
+    await expect(withRedirections(call, 100)).rejects.toBe(broken);
+    expect(calls).toBe(1);
+  });
 });

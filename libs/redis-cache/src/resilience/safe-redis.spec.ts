@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { ConnectionBreaker } from './breaker';
 import { SafeRedis } from './safe-redis';
@@ -89,5 +90,33 @@ describe('SafeRedis', () => {
     });
     await safe.run('read', null, async () => null, 'key');
     expect(warnings).toEqual(['Redis connection "***" failed during read: connection is end']);
+  });
+
+  it('gives the fallback, and warns, when the breaker throws before it returns a promise', async () => {
+    const warnings: string[] = [];
+    const fallbacks: string[] = [];
+    // a client that says it is ready, whose socket takes the corking of the tick's writes
+    const ready = Object.assign(new EventEmitter(), {
+      status: 'ready',
+      options: {},
+      stream: { cork: () => undefined, uncork: () => undefined },
+    }) as unknown as Redis;
+    const safe = new SafeRedis(ready, {
+      connection: 'local',
+      deadlineMs: 100,
+      logger: { warn: (line) => warnings.push(line) },
+      breaker: {
+        state: 'closed',
+        run: () => {
+          throw new Error('breaker broke');
+        },
+        stateOf: () => 'closed',
+        scopes: () => ({}),
+      },
+      onFallback: (operation) => fallbacks.push(operation),
+    });
+    await expect(safe.run('read', 'fallback', () => Promise.resolve('value'), 'key')).resolves.toBe('fallback');
+    expect(fallbacks).toEqual(['read']);
+    expect(warnings).toEqual(['Redis connection "local" failed during read: breaker broke']);
   });
 });

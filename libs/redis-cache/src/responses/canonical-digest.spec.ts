@@ -130,4 +130,28 @@ describe('canonicalDigest', () => {
     const shared = { a: 1 };
     expect(canonicalDigest([shared, shared])).toBe(canonicalDigest([{ a: 1 }, { a: 1 }]));
   });
+
+  it('gives the same digest when a getter of the value makes a digest of its own meanwhile', () => {
+    const inner: string[] = [];
+    const value = {
+      a: 'first',
+      get b() {
+        inner.push(canonicalDigest({ other: 'x'.repeat(100) })!);
+        return 'second';
+      },
+      c: ['third'],
+    };
+    expect(canonicalDigest(value)).toBe(canonicalDigest({ a: 'first', b: 'second', c: ['third'] }));
+    // read twice: to leave out an undefined value, then to write it
+    const other = canonicalDigest({ other: 'x'.repeat(100) });
+    expect(inner).toEqual([other, other]);
+  });
+
+  it('gives the digests of small calls the same after a call of megabytes', () => {
+    const before = canonicalDigest({ prompt: 'short' });
+    expect(canonicalDigest({ prompt: 'y'.repeat(1 << 20) })).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(canonicalDigest({ prompt: 'short' })).toBe(before);
+    // the first release's digest (04c4360)
+    expect(canonicalDigest({ prompt: 'short' })).toBe('WGcr1M1V9V2OlWdbhUxmYModlUxYq6RVoHe3WfyoYb4');
+  });
 });

@@ -1,6 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RedisCacheInputError } from '../errors';
-import { responseKeys } from '../keys';
 import { DEFAULT_READY_TIMEOUT_MS, RECENT_RESPONSE_MISSES } from '../options/defaults';
 import { assertFunction, assertTenant, writeTtlMs } from '../options/input';
 import type {
@@ -280,7 +279,7 @@ export class ResponseCacheService {
    */
   async clearTenant(tenant: string): Promise<boolean> {
     assertTenant(tenant);
-    const keys = responseKeys(tenant);
+    const keys = this.index.keysOf(tenant);
     this.flights.fence(keys.base);
     // no generation is ever this one: the store after such a miss is fenced off even if the clear fails
     for (const id of this.misses.keys()) if (id.startsWith(`${keys.base}\n`)) this.misses.set(id, 'cleared');

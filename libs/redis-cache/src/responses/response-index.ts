@@ -1,5 +1,5 @@
 import { responseFieldHasher, responseKeys, responseLiveKey, responseLockKey, type ResponseKeys } from '../keys';
-import { RESPONSE_FENCE_TTL_MS } from '../options/defaults';
+import { RECENT_TENANT_KEYS, RESPONSE_FENCE_TTL_MS } from '../options/defaults';
 import type { ResolvedResponseOptions } from '../options/redis-cache-options';
 import type { SafeRedis } from '../resilience/safe-redis';
 import { runScript } from '../scripts/lua-scripts';
@@ -38,6 +38,8 @@ function indexKeys({ entries, lru, deadlines, fence }: ResponseKeys): [string, s
  */
 export class ResponseIndex {
   private readonly fieldOf: Record<'value' | 'stream', (key: string) => string>;
+  /** The key names of the tenants seen last, oldest first: a tenant's tag is a SHA-256 of its id. */
+  private readonly recentKeys = new Map<string, ResponseKeys>();
 
   constructor(
     readonly redis: SafeRedis,
@@ -53,9 +55,19 @@ export class ResponseIndex {
 
   /** The target of a key: a result's (`value`) or a stream's, which are stored apart. */
   target(tenant: string, kind: 'value' | 'stream', key: string): ResponseTarget {
-    const keys = responseKeys(tenant);
+    const keys = this.keysOf(tenant);
     const field = this.fieldOf[kind](key);
     return { keys, field, lock: responseLockKey(keys, field), id: `${keys.base}\n${field}` };
+  }
+
+  /** A tenant's key names, made once for each of the last `RECENT_TENANT_KEYS` tenants. */
+  keysOf(tenant: string): ResponseKeys {
+    let keys = this.recentKeys.get(tenant);
+    if (keys) return keys;
+    keys = responseKeys(tenant);
+    if (this.recentKeys.size >= RECENT_TENANT_KEYS) this.recentKeys.delete(this.recentKeys.keys().next().value!);
+    this.recentKeys.set(tenant, keys);
+    return keys;
   }
 
   /** The lookup script's reply, a hit decoded; null on a Redis failure (or a stored value that fails to decode). */
