@@ -153,10 +153,18 @@ export class SafeRedis {
     route: Route,
     span: CacheSpan | undefined,
   ): Promise<T> {
-    return this.bounded(call, ms, route).catch((error: unknown) => {
+    const fallBack = (error: unknown) => {
       const reason = error instanceof Error ? error.message : String(error);
       return this.fallBack(operation, fallback, reason, fallbackType(error), span);
-    });
+    };
+    // a breaker (or a call) that throws before it returns a promise is a failure like any other, never the caller's
+    let running: Promise<T>;
+    try {
+      running = this.bounded(call, ms, route);
+    } catch (error) {
+      return Promise.resolve(fallBack(error));
+    }
+    return running.catch(fallBack);
   }
 
   /**
